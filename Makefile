@@ -1,0 +1,37 @@
+# Safe Abroad: the two quick-start commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install lint locales validate bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Run the bot on the embedded defaults: web chat on http://127.0.0.1:8000/chat (Telegram too if TELEGRAM_BOT_TOKEN is set).
+run: install
+	$(PY) -m bot serve
+
+## Run the whole test suite (installs what it needs first).
+test: install
+	$(PY) -m bot validate
+	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## Extract messages from code and dialogs and update the catalogs.
+locales: install
+	$(PY) -m bot.i18n_tool extract
+
+validate: install
+	$(PY) -m bot validate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""Babel extractor for `dialogs/*.yaml`: every translatable text becomes a gettext message.
+
+Registered in `babel.cfg` and as the `safe_abroad_yaml` entry point, so `pybabel extract`
+pulls the English source strings out of the content files, each with a translator comment
+naming the key it came from (e.g. `job_offer: steps.contract.text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+#: Keys whose string values are shown to users and so must be translated.
+TRANSLATABLE_KEYS = frozenset(
+    {
+        "title",
+        "text",
+        "label",
+        "none",
+        "advice",
+        "note",
+        "question",
+        "answer",
+        "why",
+        "hours",
+        "helps_with",
+        "urgent_text",
+    }
+)
+
+
+def _compose(source: str) -> yaml.Node | None:
+    return yaml.compose(source, Loader=yaml.SafeLoader)
+
+
+def iter_texts(node: yaml.Node | None, path: str = "") -> Iterator[tuple[int, str, str]]:
+    """Yield (line, key path, text) for each translatable string under a YAML node."""
+    if isinstance(node, yaml.MappingNode):
+        ident = None
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "id":
+                ident = value.value
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            here = f"{path}.{name}" if path else name
+            if (
+                name in TRANSLATABLE_KEYS
+                and isinstance(value, yaml.ScalarNode)
+                and value.tag == "tag:yaml.org,2002:str"
+                and value.value.strip()
+            ):
+                label = f"{path}[{ident}].{name}" if ident and path else here
+                yield value.start_mark.line + 1, label, value.value
+            else:
+                yield from iter_texts(value, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from iter_texts(item, path)
+
+
+def extract_yaml(
+    fileobj: Any, keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Babel extractor entry point: (lineno, funcname, message, comments)."""
+    source = fileobj.read()
+    if isinstance(source, bytes):
+        source = source.decode("utf-8")
+    root = _compose(source)
+    kind = ""
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value in ("id", "kind") and isinstance(value, yaml.ScalarNode):
+                kind = value.value if key.value == "id" or not kind else kind
+    for line, label, text in iter_texts(root):
+        yield line, None, text, [f"{kind}: {label}" if kind else label]

@@ -1,0 +1,113 @@
+"""Translations: gettext catalogs under `locales/`, compiled in memory on load.
+
+The `.po` files are the only translation source; nobody runs a compile step by hand. A
+missing or empty translation falls back to the English source string.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot import DEFAULT_LANGUAGE, LANGUAGES, LOCALES_DIR
+
+DOMAIN = "messages"
+
+#: Language names as their speakers write them (never translated).
+LANGUAGE_NAMES = {"lt": "Lietuvių", "ru": "Русский", "uk": "Українська", "en": "English"}
+
+_PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the `{name}` placeholders a text uses."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def po_path(lang: str, locales: Path = LOCALES_DIR) -> Path:
+    """Return the path of a language's catalog."""
+    return locales / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _compile(po_file: Path) -> gettext.GNUTranslations:
+    with po_file.open("rb") as fh:
+        catalog = read_po(fh)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@dataclass
+class Translator:
+    """Translate English source strings into one of the bot's languages."""
+
+    catalogs: dict[str, gettext.NullTranslations] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, locales: Path = LOCALES_DIR) -> Translator:
+        """Compile every language's catalog found under `locales`."""
+        catalogs: dict[str, gettext.NullTranslations] = {}
+        for lang in LANGUAGES:
+            path = po_path(lang, locales)
+            catalogs[lang] = _compile(path) if path.exists() else gettext.NullTranslations()
+        return cls(catalogs)
+
+    def gettext(self, lang: str, message: str) -> str:
+        """Translate `message`; fall back to the English source."""
+        if not message:
+            return message
+        catalog = self.catalogs.get(lang)
+        return catalog.gettext(message) if catalog else message
+
+    def ngettext(self, lang: str, singular: str, plural: str, n: int) -> str:
+        """Translate a message with plural forms right for `lang`."""
+        catalog = self.catalogs.get(lang) or gettext.NullTranslations()
+        return catalog.ngettext(singular, plural, n)
+
+
+@lru_cache(maxsize=1)
+def default_translator() -> Translator:
+    """Return the translator for the repository's catalogs (loaded once)."""
+    return Translator.load()
+
+
+def normalize_language(value: str | None) -> str | None:
+    """Map a tag like `uk-UA`, `UK` or `ua` to one of our languages, or None."""
+    if not value:
+        return None
+    base = value.strip().lower().replace("_", "-").split("-")[0]
+    base = {"ua": "uk", "lit": "lt", "rus": "ru", "ukr": "uk", "eng": "en"}.get(base, base)
+    return base if base in LANGUAGES else None
+
+
+def negotiate(hint: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """Pick our language from a channel hint: a Telegram code or an Accept-Language header."""
+    if not hint:
+        return default
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(hint.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        lang = normalize_language(tag)
+        if lang and quality > 0:
+            weighted.append((-quality, index, lang))
+    return min(weighted)[2] if weighted else default
+
+
+# Marks strings in Python code for extraction without translating them at import time.
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a message for extraction; translate later with a Translator."""
+    return message
