@@ -1,0 +1,327 @@
+"""Text normalisation shared by the detector and the flows: one idea of what a word is.
+
+Users type on phones, in four languages, often without Lithuanian diacritics, sometimes in
+Latin transliteration of Russian or Ukrainian. Everything that compares user text with
+vocabulary goes through these functions so that both sides are normalised the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+__all__ = [
+    "detect_language",
+    "normalize",
+    "normalize_token",
+    "stem",
+    "strip_diacritics_lt",
+    "token_spans",
+    "tokens",
+    "translit_to_cyrillic",
+]
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# --- normalisation ---------------------------------------------------------------------
+
+# Apostrophe look-alikes people type (Ukrainian uses the apostrophe inside words: б'ють).
+_APOSTROPHES = "’‘ʼ`´ʹ′"
+_APOSTROPHE_TABLE = str.maketrans(dict.fromkeys(_APOSTROPHES, "'") | {"ё": "е"})
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _drop_control(text: str) -> str:
+    """Turn control characters into spaces and drop invisible format characters."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            out.append(" ")
+        elif cat == "Cf" and ch != "\u200d":  # keep ZWJ: it glues emoji sequences
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalize(text: str) -> str:
+    """Return a comparable form: NFC, casefolded, one apostrophe, е for ё, single spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = _drop_control(text).casefold()
+    # casefold can decompose (e.g. İ -> i̇); recompose so é-style letters stay one char
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHE_TABLE)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+_LT_TABLE = str.maketrans("ąčęėįšųūžĄČĘĖĮŠŲŪŽ", "aceeisuuzACEEISUUZ")
+
+
+def strip_diacritics_lt(text: str) -> str:
+    """Drop Lithuanian diacritics (ą→a, č→c, ė/ę→e, į→i, š→s, ų/ū→u, ž→z), as phones often do."""
+    return text.translate(_LT_TABLE)
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+# A word is letters/digits with inner apostrophes or hyphens (б'ють, didn't, e-mail);
+# a few emoji and symbols count as words of their own because people use them as words.
+_TOKEN_RE = re.compile(
+    r"[^\W_]+(?:['’ʼ`´\-][^\W_]+)*"
+    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u203C\u2049]"
+)
+
+
+@lru_cache(maxsize=65536)
+def normalize_token(token: str) -> str:
+    """Normalise one token already cut out of the text (cheaper than `normalize`)."""
+    token = token.casefold()
+    if not token.isascii():
+        token = unicodedata.normalize("NFC", token).translate(_APOSTROPHE_TABLE)
+    return token
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """Return (normalised token, start, end) for each word, offsets into `text` itself.
+
+    `text` should be NFC (user input almost always is); offsets then point at the
+    original characters so that evidence can be quoted exactly as the user typed it.
+    """
+    return [(normalize_token(m.group()), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+def tokens(text: str) -> list[str]:
+    """Split text into normalised word tokens."""
+    return [normalize_token(m.group()) for m in _TOKEN_RE.finditer(_nfc(text))]
+
+
+def _nfc(text: str) -> str:
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+# --- transliteration -------------------------------------------------------------------
+
+# Longest sequences first. Russian and Ukrainian chat transliteration differ mainly in
+# y (ы vs и), i (и vs і) and h (х vs г), so each language gets its own table.
+_TRANSLIT_COMMON = {
+    "shch": "щ",
+    "sch": "щ",
+    "zh": "ж",
+    "kh": "х",
+    "ts": "ц",
+    "tz": "ц",
+    "ch": "ч",
+    "sh": "ш",
+    "yu": "ю",
+    "ju": "ю",
+    "iu": "ю",
+    "ya": "я",
+    "ja": "я",
+    "ia": "я",
+    "a": "а",
+    "b": "б",
+    "v": "в",
+    "w": "в",
+    "g": "г",
+    "d": "д",
+    "e": "е",
+    "z": "з",
+    "j": "й",
+    "k": "к",
+    "q": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "f": "ф",
+    "c": "ц",
+    "x": "кс",
+}
+_TRANSLIT = {
+    "ru": _TRANSLIT_COMMON
+    | {"yo": "е", "jo": "е", "ye": "е", "je": "е", "h": "х", "i": "и", "y": "ы", "'": "ь"},
+    "uk": _TRANSLIT_COMMON
+    | {"ye": "є", "je": "є", "ie": "є", "yi": "ї", "ji": "ї", "h": "г", "i": "і", "y": "и"},
+}
+_TRANSLIT_RE = {
+    lang: re.compile("|".join(sorted(map(re.escape, table), key=len, reverse=True)))
+    for lang, table in _TRANSLIT.items()
+}
+_VOWELS_LAT = set("aeiouy")
+
+
+@lru_cache(maxsize=65536)
+def translit_to_cyrillic(text: str, lang: str = "ru") -> str:
+    """Read Latin chat transliteration as Cyrillic ("zabrali pasport" -> "забрали паспорт").
+
+    `lang` is "ru" (default) or "uk"; the result is lower case. Non-Latin text passes
+    through unchanged.
+    """
+    table = _TRANSLIT["uk" if lang == "uk" else "ru"]
+    text = text.lower()
+    out: list[str] = []
+    pos = 0
+    for m in _TRANSLIT_RE["uk" if lang == "uk" else "ru"].finditer(text):
+        out.append(text[pos : m.start()])
+        seq = m.group()
+        if seq == "y" and lang != "uk":
+            prev = text[m.start() - 1] if m.start() else " "
+            # "moy" -> мой, "vypusk" -> выпуск: after a vowel y is й, else ы
+            out.append("й" if prev in _VOWELS_LAT else "ы")
+        else:
+            out.append(table[seq])
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- stemming --------------------------------------------------------------------------
+
+_STEMMERS = {
+    "lt": Stemmer.Stemmer("lithuanian"),
+    "ru": Stemmer.Stemmer("russian"),
+    "en": Stemmer.Stemmer("english"),
+}
+
+# Ukrainian has no Snowball stemmer. This is a small light stemmer: drop a reflexive
+# ending (-ся/-сь), then the longest inflectional ending from the list, then one final
+# vowel or soft sign, always keeping at least three letters. It over-stems a little;
+# that is fine for matching because vocabulary and user text go through the same function.
+_UK_ENDINGS = tuple(
+    sorted(
+        {
+            # verbs
+            # (no bare -ти/-ть: "документи" is a noun; infinitives end in a vowel + ти)
+            *_words("ати яти ити іти ути оти ла ло ли ав ив ів ув юв еш єш иш іш емо ємо имо імо"),
+            *_words("ете єте ите іте уть ють ать ять ить іть йте іть ймо"),
+            # transliteration drops the soft sign: "vidpuskaiut" -> відпускают
+            *_words("ют ят"),
+            # nouns
+            *_words("ами ями ові еві єві ам ям ах ях ом ем єм ою ею єю ів їв ей а я о и і ї у ю"),
+            # adjectives and participles
+            *_words("ий ій ого ього ому ьому ими іми их іх им ім ої ої ую юю ая яя ее є"),
+        },
+        key=len,
+        reverse=True,
+    )
+)
+_UK_FINAL = set("аеєиіїоуюяйь")
+
+
+def _stem_uk(word: str) -> str:
+    if len(word) <= 3:
+        return word
+    if word.endswith(("ся", "сь")) and len(word) > 5:
+        word = word[:-2]
+    for ending in _UK_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    if len(word) > 3 and word[-1] in _UK_FINAL:
+        word = word[:-1]
+    return word
+
+
+@lru_cache(maxsize=131072)
+def stem(token: str, lang: str) -> str:
+    """Reduce one normalised token to its stem for `lang` (lt, ru, uk, en).
+
+    Lithuanian is stemmed after dropping diacritics, so "paėmė" and "paeme" agree.
+    """
+    if lang == "uk":
+        return _stem_uk(token)
+    if lang == "lt":
+        token = strip_diacritics_lt(token)
+    stemmer = _STEMMERS.get(lang)
+    return stemmer.stemWord(token) if stemmer else token
+
+
+# --- language --------------------------------------------------------------------------
+
+_UK_LETTERS = set("іїєґ")
+_RU_LETTERS = set("ыэъё")
+_LT_LETTERS = set("ąčęėįšųūž")
+# Short, very frequent words that tell the languages apart (no diacritics on purpose,
+# so that Lithuanian typed without them is still recognised).
+_LT_WORDS = frozenset(
+    _words(
+        "mane mano ir yra kad uz nera negaliu darba darbas darbe darbo darbdavys "
+        "jie jis mus mums mes cia kur kaip labai noriu reikia dirbu dirbti pasa paso "
+        "padekit padekite sveiki laba aciu gerai buvo savo tik pas"
+    )
+)
+_EN_WORDS = frozenset(
+    _words(
+        "i me my the a an and is are was were to of in it they he she we you have has "
+        "not don't can't can how what my do does this that with for on at"
+    )
+)
+_RU_WORDS = frozenset(
+    _words(
+        "что как меня мне это и он она они я мы вы был была были есть нет где когда "
+        "только тоже работа работу работе если чтобы"
+    )
+)
+_UK_WORDS = frozenset(
+    _words(
+        "що як мене мені це та він вона вони ми ви був була були є немає де коли "
+        "тільки також робота роботу роботі якщо щоб"
+    )
+)
+_RU_TRANSLIT_WORDS = frozenset(
+    _words(
+        "menya mne eto chto kak ya my oni on ona net gde rabota rabotu rabote "
+        "zabrali pasport pomogite uzhe tolko"
+    )
+)
+_UK_TRANSLIT_WORDS = frozenset(
+    _words(
+        "mene meni tse shcho scho yak vony vin vona nemaie nemaye robota robotu roboti "
+        "zabraly dopomozhit dopomozhite"
+    )
+)
+
+
+def detect_language(text: str) -> str:
+    """Guess lt, ru, uk or en from the script, tell-tale letters and common words."""
+    text = normalize(text)
+    letters = set(text)
+    cyr = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
+    lat = sum(1 for ch in text if ch.isalpha() and ch.isascii())
+    if cyr > lat:
+        # Ukrainian writes an apostrophe inside words (б'ють); Russian uses ъ
+        if letters & _UK_LETTERS or re.search(r"[\u0400-\u04ff]'[\u0400-\u04ff]", text):
+            return "uk"
+        if letters & _RU_LETTERS:
+            return "ru"
+        words = tokens(text)
+        uk = sum(w in _UK_WORDS for w in words)
+        ru = sum(w in _RU_WORDS for w in words)
+        return "uk" if uk > ru else "ru"
+    if letters & _LT_LETTERS:
+        return "lt"
+    words = [strip_diacritics_lt(w) for w in tokens(text)]
+    scores = {
+        "en": sum(w in _EN_WORDS for w in words),
+        "lt": sum(w in _LT_WORDS for w in words),
+        "ru": sum(w in _RU_TRANSLIT_WORDS for w in words),
+        "uk": sum(w in _UK_TRANSLIT_WORDS for w in words),
+    }
+    # ties go to English (listed first): it is the safest default for the replies
+    return max(scores, key=lambda k: scores[k])
