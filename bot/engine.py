@@ -1,0 +1,630 @@
+"""The dialog engine: `advance(state, event) -> (state, replies)`, pure and channel-free.
+
+The state is a small JSON-serialisable dict; the engine never does I/O. Every free-text
+message is read by the danger detector first: a hit interrupts the flow with the help
+handoff, and the person can resume afterwards. Texts are English msgids translated here,
+so channels only render.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot import DEFAULT_LANGUAGE, LANGUAGES
+from bot.flows import FLOW_PREFIX, MENU, Flow, Step
+from bot.i18n import LANGUAGE_NAMES, N_, Translator, normalize_language
+from bot.model import (
+    Back,
+    Choice,
+    Contact,
+    Event,
+    Help,
+    Note,
+    Pick,
+    Reply,
+    Restart,
+    SetLanguage,
+    Show,
+    Start,
+    Text,
+)
+
+STATE_VERSION = 1
+MAX_TEXT = 4000
+MAX_TRAIL = 60
+MENU_FLOW, MENU_STEP = "menu", "main"
+HELP_FLOW = "help"
+COUNTRY_STEP = "where"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class Detector(Protocol):
+    def detect(self, text: str) -> Any: ...
+
+
+class Scanner(Protocol):
+    def scan(self, text: str) -> Any: ...
+
+
+class Faq(Protocol):
+    def match(self, text: str, lang: str | None = None) -> Any: ...
+
+
+class Directory(Protocol):
+    def for_person(self, country: str | None, lang: str) -> Any: ...
+
+    def emergency(self, country: str | None) -> Any: ...
+
+
+@dataclass
+class Turn:
+    """What one event produced: the new state, the replies and anonymous notes for stats."""
+
+    state: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def clean_text(text: str) -> str:
+    """Drop control and bidi characters and surrounding space from typed text."""
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+class Engine:
+    """Advance conversations through the flows; one instance serves every channel."""
+
+    def __init__(
+        self,
+        flows: dict[str, Flow],
+        translator: Translator,
+        detector: Detector | None = None,
+        scanner: Scanner | None = None,
+        faq: Faq | None = None,
+        directory: Directory | None = None,
+    ):
+        self.flows = flows
+        self.translator = translator
+        self.detector = detector
+        self.scanner = scanner
+        self.faq = faq
+        self.directory = directory
+
+    # -- public API ---------------------------------------------------------------------
+
+    def new_state(self, lang: str | None = None, campaign: str | None = None) -> dict[str, Any]:
+        """Return the state of a conversation that has not started yet."""
+        return {
+            "v": STATE_VERSION,
+            "lang": normalize_language(lang) or DEFAULT_LANGUAGE,
+            "chosen": False,
+            "flow": MENU_FLOW,
+            "step": MENU_STEP,
+            "answers": {},
+            "trail": [],
+            "country": None,
+            "resume": None,
+            "urgent": False,
+            "campaign": campaign,
+        }
+
+    def advance(self, state: dict[str, Any] | None, event: Event) -> tuple[dict, list[Reply]]:
+        """Apply one event; return the new state and the replies to show."""
+        turn = self.turn(state, event)
+        return turn.state, turn.replies
+
+    def turn(self, state: dict[str, Any] | None, event: Event) -> Turn:
+        """Apply one event; also return anonymous notes for statistics."""
+        turn = Turn(state=self.new_state())
+        if state is None and not isinstance(event, Start):
+            state = self.new_state()
+            turn.state = state
+            self._start(turn, Start())
+            return turn
+        if state is not None:
+            checked = self._checked(state)
+            if checked is None:
+                # A corrupt stored state: keep what we can, say so, and show the menu.
+                fresh = self.new_state(lang=_get_lang(state))
+                fresh["chosen"] = True
+                turn.state = fresh
+                turn.replies.append(self._info(fresh, N_(
+                    "Sorry, something went wrong with our conversation, so I started again "
+                    "from the menu. Nothing you need is lost."
+                )))
+                self._go(turn, MENU)
+                return turn
+            turn.state = checked
+        match event:
+            case Start():
+                self._start(turn, event)
+            case Pick(choice=choice):
+                self._pick(turn, choice)
+            case Text(text=text):
+                self._text(turn, text)
+            case Back():
+                self._back(turn)
+            case Restart():
+                self._go(turn, MENU)
+            case SetLanguage(lang=lang):
+                self._set_language(turn, lang)
+            case Help():
+                self._help(turn, urgent=False)
+            case Show():
+                self._render(turn, notes=False)
+            case _:
+                self._render(turn, notes=False)
+        return turn
+
+    def pending(self, state: dict[str, Any]) -> list[Reply]:
+        """Return the prompt the person is expected to answer (for a reload)."""
+        return self.turn(state, Show()).replies
+
+    def _(self, state: dict[str, Any], message: str, **values: Any) -> str:
+        text = self.translator.gettext(state["lang"], message)
+        return text.format(**values) if values else text
+
+    # -- state checks -------------------------------------------------------------------
+
+    def _checked(self, state: Any) -> dict[str, Any] | None:
+        """Return a usable copy of a stored state, or None if it is corrupt."""
+        try:
+            if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
+                return None
+            new = dict(state)
+            flow = self.flows[new["flow"]]
+            flow.step(new["step"])
+            if new.get("lang") not in LANGUAGES:
+                return None
+            if not isinstance(new.get("answers"), dict) or not isinstance(new.get("trail"), list):
+                return None
+            new["answers"] = {str(k): str(v) for k, v in new["answers"].items()}
+            new["trail"] = [
+                [str(f), str(s)] for f, s in new["trail"] if f in self.flows and s in self.flows[f].steps
+            ][-MAX_TRAIL:]
+            resume = new.get("resume")
+            if resume is not None and not (
+                isinstance(resume, list)
+                and len(resume) == 2
+                and resume[0] in self.flows
+                and resume[1] in self.flows[resume[0]].steps
+            ):
+                new["resume"] = None
+            new.setdefault("country", None)
+            new.setdefault("urgent", False)
+            new.setdefault("campaign", None)
+            new.setdefault("chosen", True)
+            return new
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    # -- events -------------------------------------------------------------------------
+
+    def _start(self, turn: Turn, event: Start) -> None:
+        state = turn.state
+        explicit = normalize_language(event.lang)
+        fresh = not state.get("started")
+        if explicit:
+            state["lang"], state["chosen"] = explicit, True
+        elif fresh and event.hint:
+            from bot.i18n import negotiate
+
+            state["lang"] = negotiate(event.hint)
+        if event.campaign:
+            state["campaign"] = event.campaign
+        if fresh:
+            state["started"] = True
+            turn.notes.append(Note("conversation_started"))
+        if not state["chosen"]:
+            turn.replies.append(self._language_question(state, greet=True))
+            state["flow"], state["step"] = MENU_FLOW, MENU_STEP
+            return
+        turn.replies.append(self._info(state, self._greeting()))
+        self._go(turn, MENU)
+
+    @staticmethod
+    def _greeting() -> str:
+        return N_(
+            "Hello! I am Safe Abroad. I help you check a job offer or an online "
+            "relationship for signs of trafficking, and I can put you in touch with a "
+            "hotline. I do not ask your name. You can erase this chat at any time."
+        )
+
+    def _language_question(self, state: dict[str, Any], greet: bool = False) -> Reply:
+        order = [state["lang"], *[lang for lang in LANGUAGES if lang != state["lang"]]]
+        text = self._(state, N_("Choose your language:"))
+        if greet:
+            text = "Safe Abroad 🌍\n" + text
+        return Reply(
+            "question",
+            text,
+            tuple(Choice(f"lang:{lang}", LANGUAGE_NAMES[lang]) for lang in order),
+        )
+
+    def _set_language(self, turn: Turn, lang: str) -> None:
+        state = turn.state
+        chosen = normalize_language(lang)
+        if chosen is None:
+            turn.replies.append(self._info(state, N_("Sorry, I do not speak that language yet.")))
+            turn.replies.append(self._language_question(state))
+            return
+        first = not state["chosen"]
+        state["lang"], state["chosen"] = chosen, True
+        if first:
+            turn.replies.append(self._info(state, self._greeting()))
+            self._go(turn, MENU)
+        else:
+            self._render(turn, notes=False)
+
+    def _pick(self, turn: Turn, raw: str) -> None:
+        state = turn.state
+        choice_id = str(raw).strip()[:128]
+        if choice_id == "menu":
+            return self._go(turn, MENU)
+        if choice_id == "help":
+            return self._help(turn, urgent=False)
+        if choice_id == "back":
+            return self._back(turn)
+        if choice_id == "show":
+            return self._render(turn, notes=False)
+        if choice_id == "lang":
+            turn.replies.append(self._language_question(state))
+            return None
+        if choice_id.startswith("lang:"):
+            return self._set_language(turn, choice_id[5:])
+        if choice_id == "country":
+            state["country"] = None
+            return self._enter(turn, HELP_FLOW, COUNTRY_STEP)
+        if choice_id == "resume":
+            return self._resume(turn)
+        if choice_id.startswith("go:") and choice_id[3:] in self.flows:
+            return self._go(turn, FLOW_PREFIX + choice_id[3:])
+        flow_id, step_id, local = state["flow"], state["step"], choice_id
+        if choice_id.count(".") == 2:
+            flow_id, step_id, local = choice_id.split(".")
+            if (flow_id, step_id) != (state["flow"], state["step"]):
+                turn.replies.append(self._info(state, N_(
+                    "This menu is out of date. Here is where we are now:"
+                )))
+                return self._render(turn, notes=False)
+        step = self._step(state)
+        option = step.choice(local) if step.type == "question" else None
+        if option is None:
+            turn.replies.append(self._info(state, N_("Please choose one of the options below.")))
+            return self._render(turn, notes=False)
+        flow = self.flows[flow_id]
+        if not (flow_id == MENU_FLOW and step_id == MENU_STEP):
+            state["answers"][step.id] = option.id
+            state["trail"] = [*state["trail"], [flow_id, step.id]][-MAX_TRAIL:]
+        if option.remember == "country":
+            state["country"] = option.id
+        elif option.remember == "lang" and normalize_language(option.id):
+            state["lang"] = normalize_language(option.id)
+        if option.flag:
+            flag = flow.flags[option.flag]
+            turn.replies.append(Reply("info", "⚠️ " + self._(state, flag.text)))
+        if option.urgent:
+            state["resume"] = self._resume_point(flow, option.next)
+            return self._help(turn, urgent=True, keep_resume=True)
+        return self._go(turn, option.next or MENU)
+
+    def _resume_point(self, flow: Flow, target: str | None) -> list[str] | None:
+        if target and target in flow.steps:
+            return [flow.id, target]
+        return None
+
+    def _text(self, turn: Turn, raw: str) -> None:
+        state = turn.state
+        text = clean_text(raw)
+        if not text:
+            turn.replies.append(self._info(state, N_(
+                "I did not get any text. Type a message or choose an option below."
+            )))
+            return self._render(turn, notes=False)
+        detection = self.detector.detect(text[:MAX_TEXT]) if self.detector else None
+        if detection is not None and detection.danger:
+            for category in detection.categories:
+                turn.notes.append(Note("danger", category))
+            turn.replies.append(self._info(state, N_(
+                "What you describe sounds serious. It is not your fault, and you are not "
+                "alone: there are people who can help, free and in confidence."
+            )))
+            if state["flow"] != HELP_FLOW:
+                state["resume"] = [state["flow"], state["step"]]
+            return self._help(turn, urgent=bool(detection.urgent), keep_resume=True)
+        if len(text) > MAX_TEXT:
+            message = N_("That message is too long for me. Please send up to {limit} characters.")
+            turn.replies.append(Reply("info", self._(state, message, limit=f"{MAX_TEXT:,}")))
+            return self._render(turn, notes=False)
+        step = self._step(state)
+        if step.type == "input":
+            self._input(turn, step, text)
+            return self._go(turn, step.next or MENU)
+        answer = self.faq.match(text, state["lang"]) if self.faq else None
+        if answer is not None:
+            turn.notes.append(Note("faq", answer.id))
+            choices = []
+            if getattr(answer, "offer", None) in self.flows:
+                title = self._(state, self.flows[answer.offer].title)
+                choices.append(Choice(f"go:{answer.offer}", title))
+            choices.append(Choice("show", self._(state, N_("Continue where I was"))))
+            turn.replies.append(Reply("info", self._(state, answer.answer), tuple(choices)))
+            return None
+        if (state["flow"], state["step"]) == (MENU_FLOW, MENU_STEP):
+            turn.replies.append(self._info(state, N_(
+                "I could not match that to a question I know. Here is what I can do:"
+            )))
+        else:
+            turn.replies.append(self._info(state, N_(
+                "I could not match that to a question I know. Please choose one of the "
+                "options below, or type your question in other words."
+            )))
+        return self._render(turn, notes=False)
+
+    def _input(self, turn: Turn, step: Step, text: str) -> None:
+        state = turn.state
+        if step.action == "scan" and self.scanner is not None:
+            result = self.scanner.scan(text)
+            findings = list(result.findings)
+            turn.notes.append(Note("scan", "flags" if findings else "none"))
+            if findings:
+                head = self.translator.ngettext(
+                    state["lang"],
+                    "I found {count} warning sign in this text:",
+                    "I found {count} warning signs in this text:",
+                    len(findings),
+                ).format(count=len(findings))
+                lines = [
+                    f"• {self._(state, f.why)}\n  «{f.evidence}»" for f in findings
+                ]
+                turn.replies.append(Reply("result", "\n\n".join([head, *lines])))
+            else:
+                turn.replies.append(Reply("result", self._(state, N_(
+                    "I did not find the usual warning signs in this text. That does not "
+                    "mean the offer is safe: I cannot check the company, the contract or "
+                    "the people behind it. The checklist helps you check those."
+                ))))
+        elif step.action == "faq" and self.faq is not None:
+            answer = self.faq.match(text, state["lang"])
+            if answer is not None:
+                turn.replies.append(Reply("info", self._(state, answer.answer)))
+
+    def _back(self, turn: Turn) -> None:
+        state = turn.state
+        while state["trail"]:
+            flow_id, step_id = state["trail"].pop()
+            if flow_id == state["flow"]:
+                state["answers"].pop(step_id, None)
+                state["step"] = step_id
+                return self._render(turn, notes=False)
+        return self._go(turn, MENU)
+
+    def _resume(self, turn: Turn) -> None:
+        state = turn.state
+        point = state.get("resume")
+        state["resume"], state["urgent"] = None, False
+        if not point:
+            return self._go(turn, MENU)
+        state["flow"], state["step"] = point
+        return self._enter(turn, point[0], point[1], fresh=False)
+
+    def _help(self, turn: Turn, urgent: bool, keep_resume: bool = False) -> None:
+        state = turn.state
+        if not keep_resume and state["flow"] != HELP_FLOW:
+            state["resume"] = None
+        state["urgent"] = bool(urgent or (state.get("urgent") and state["flow"] == HELP_FLOW))
+        flow = self.flows[HELP_FLOW]
+        self._enter(turn, HELP_FLOW, flow.start, fresh=False)
+
+    # -- moving and rendering -----------------------------------------------------------
+
+    def _go(self, turn: Turn, target: str) -> None:
+        state = turn.state
+        if target == MENU:
+            state["resume"], state["urgent"] = None, False
+            return self._enter(turn, MENU_FLOW, MENU_STEP)
+        if target.startswith(FLOW_PREFIX):
+            flow_id = target[len(FLOW_PREFIX) :]
+            if flow_id == HELP_FLOW:
+                return self._help(turn, urgent=False)
+            return self._enter(turn, flow_id, self.flows[flow_id].start)
+        return self._enter(turn, state["flow"], target, fresh=False)
+
+    def _enter(self, turn: Turn, flow_id: str, step_id: str, fresh: bool = True) -> None:
+        """Move to a step, running message and branch steps until one waits for the person."""
+        state = turn.state
+        if fresh or flow_id != state["flow"]:
+            if flow_id != state["flow"] and flow_id not in (MENU_FLOW, HELP_FLOW):
+                turn.notes.append(Note("flow_started", flow_id))
+            if flow_id != HELP_FLOW:
+                state["answers"], state["trail"] = {}, []
+        state["flow"], state["step"] = flow_id, step_id
+        for _ in range(200):  # flows are validated loop-free; this guards a corrupt edit
+            step = self._step(state)
+            if step.type == "branch":
+                state["step"] = self._branch(state, step)
+                continue
+            if step.type == "question" and step.remember == "country" and state.get("country"):
+                if step.choice(state["country"]) and step.choices[0].next:
+                    state["step"] = step.choice(state["country"]).next
+                    continue
+            if step.type == "message":
+                turn.replies.append(Reply("info", self._(state, step.text)))
+                target = step.next or MENU
+                if target == MENU or target.startswith(FLOW_PREFIX):
+                    return self._go(turn, target)
+                state["step"] = target
+                continue
+            return self._render(turn, notes=True)
+        return self._go(turn, MENU)
+
+    def _step(self, state: dict[str, Any]) -> Step:
+        return self.flows[state["flow"]].step(state["step"])
+
+    def _branch(self, state: dict[str, Any], step: Step) -> str:
+        flags, score = self._score(state)
+        for rule in step.rules:
+            when = rule.when
+            ok = True
+            if "score_at_least" in when:
+                ok &= score >= int(when["score_at_least"])
+            if "flag" in when:
+                ok &= when["flag"] in flags
+            if "answer" in when:
+                ok &= state["answers"].get(str(when["answer"]["step"])) == str(when["answer"]["is"])
+            if "known" in when:
+                ok &= bool(state.get(str(when["known"])))
+            if ok:
+                return rule.next
+        return step.otherwise or step.id
+
+    def _score(self, state: dict[str, Any]) -> tuple[list[str], int]:
+        """Return the raised flags (heaviest first) and the score of the current flow."""
+        flow = self.flows[state["flow"]]
+        flags: list[str] = []
+        score = 0
+        for step_id, choice_id in state["answers"].items():
+            step = flow.steps.get(step_id)
+            option = step.choice(choice_id) if step else None
+            if option is None:
+                continue
+            score += option.score
+            if option.flag and option.flag not in flags:
+                flags.append(option.flag)
+                score += flow.flags[option.flag].weight
+        flags.sort(key=lambda f: -flow.flags[f].weight)
+        return flags, score
+
+    def _nav(self, state: dict[str, Any]) -> tuple[Choice, ...]:
+        if state["flow"] == MENU_FLOW:
+            return ()
+        nav = []
+        if any(f == state["flow"] for f, _ in state["trail"]):
+            nav.append(Choice("back", "⬅ " + self._(state, N_("Back"))))
+        nav.append(Choice("menu", "☰ " + self._(state, N_("Main menu"))))
+        return tuple(nav)
+
+    def _render(self, turn: Turn, notes: bool) -> None:
+        state = turn.state
+        if not state["chosen"] and (state["flow"], state["step"]) == (MENU_FLOW, MENU_STEP):
+            turn.replies.append(self._language_question(state))
+            return
+        flow = self.flows[state["flow"]]
+        step = self._step(state)
+        if step.type == "question":
+            choices = tuple(
+                Choice(f"{flow.id}.{step.id}.{c.id}", self._(state, c.label)) for c in step.choices
+            )
+            if (flow.id, step.id) == (MENU_FLOW, MENU_STEP):
+                choices += (Choice("lang", "🌐 " + self._(state, N_("Language"))),)
+            turn.replies.append(Reply("question", self._(state, step.text), choices + self._nav(state)))
+        elif step.type == "input":
+            turn.replies.append(Reply("question", self._(state, step.text), self._nav(state)))
+        elif step.type == "result":
+            turn.replies.append(self._result(turn, flow, step, notes))
+        elif step.type == "contacts":
+            self._contacts(turn, step, notes)
+        else:  # message steps never wait; show the menu rather than nothing
+            self._go(turn, MENU)
+
+    def _result(self, turn: Turn, flow: Flow, step: Step, notes: bool) -> Reply:
+        state = turn.state
+        flags, score = self._score(state)
+        urgent = any(
+            (o := flow.steps[s].choice(c)) is not None and o.urgent
+            for s, c in state["answers"].items()
+            if s in flow.steps
+        )
+        parts = [self._(state, step.text)]
+        level = None
+        if step.levels:
+            level = [lv for lv in step.levels if lv.min <= score][-1]
+            if urgent and step.levels[-1].id == "urgent":
+                level = step.levels[-1]
+            parts.append(self._(state, level.text))
+        if flags:
+            parts.append(
+                self.translator.ngettext(
+                    state["lang"],
+                    "{count} warning sign in your answers, most serious first:",
+                    "{count} warning signs in your answers, most serious first:",
+                    len(flags),
+                ).format(count=len(flags))
+            )
+            parts += [f"• {self._(state, flow.flags[f].text)}" for f in flags]
+        elif step.none:
+            parts.append(self._(state, step.none))
+        if step.advice:
+            parts.append(self._(state, step.advice))
+        if notes:
+            turn.notes.append(Note("flow_completed", flow.id))
+            if level is not None:
+                turn.notes.append(Note("result_level", f"{flow.id}:{level.id}"))
+        choices = (
+            Choice("help", "🆘 " + self._(state, N_("Get help now"))),
+            Choice("menu", "☰ " + self._(state, N_("Main menu"))),
+        )
+        return Reply("result", "\n\n".join(p for p in parts if p), choices)
+
+    def _contacts(self, turn: Turn, step: Step, notes: bool) -> None:
+        state = turn.state
+        country, lang = state.get("country"), state["lang"]
+        if notes:
+            turn.notes.append(
+                Note("handoff", country or "unknown", {"urgent": "yes" if state["urgent"] else "no"})
+            )
+        if self.directory is None:
+            turn.replies.append(Reply("handoff", self._(state, step.text)))
+            return
+        if state["urgent"]:
+            emergency = self.directory.emergency(country)
+            number = emergency.phones[0].number if emergency.phones else "112"
+            turn.replies.append(
+                Reply(
+                    "handoff",
+                    "🚨 " + self._(state, step.urgent_text, emergency=number),
+                    contacts=(self._contact(state, emergency, country),),
+                )
+            )
+        handoff = self.directory.for_person(country, lang)
+        text = self._(state, step.text)
+        if handoff.language_gap:
+            text += "\n\n" + self._(state, N_(
+                "The lines in this country may not speak your language. The ones marked "
+                "with your language do."
+            ))
+        cards = tuple(self._contact(state, e, country, handoff) for e in handoff.contacts)
+        choices = []
+        if state.get("resume"):
+            choices.append(Choice("resume", "↩ " + self._(state, N_("Continue where I was"))))
+        choices.append(Choice("country", "🌍 " + self._(state, N_("Change country"))))
+        choices.append(Choice("menu", "☰ " + self._(state, N_("Main menu"))))
+        turn.replies.append(Reply("handoff", text, contacts=cards))
+        turn.replies.append(Reply("info", "🔒 " + self._(state, step.note), tuple(choices)))
+
+    def _contact(self, state: dict[str, Any], entry: Any, country: str | None, handoff: Any = None) -> Contact:
+        phone = None
+        if handoff is not None and hasattr(handoff, "phone_for"):
+            phone = handoff.phone_for(entry, country)
+        elif entry.phones:
+            phone = entry.phones[0].number
+        return Contact(
+            name=entry.name,
+            country=entry.country,
+            phone=phone,
+            email=getattr(entry, "email", None) or None,
+            url=getattr(entry, "url", None) or None,
+            hours=self._(state, entry.hours) if getattr(entry, "hours", "") else None,
+            languages=tuple(getattr(entry, "languages", ()) or ()),
+            note=self._(state, entry.helps_with) if getattr(entry, "helps_with", "") else None,
+        )
+
+    def _info(self, state: dict[str, Any], message: str) -> Reply:
+        return Reply("info", self._(state, message))
+
+
+def _get_lang(state: Any) -> str | None:
+    return normalize_language(state.get("lang")) if isinstance(state, dict) else None

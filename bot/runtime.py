@@ -1,0 +1,26 @@
+"""The composition root: build the engine and the conversation service from the content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot import DIALOGS_DIR, LOCALES_DIR
+from bot.contacts import Directory
+from bot.detector import Detector
+from bot.engine import Engine
+from bot.faq import Faq
+from bot.flows import load_flows
+from bot.i18n import Translator
+from bot.scanner import Scanner
+
+
+def build_engine(dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR) -> Engine:
+    """Load flows, catalogs, detector, scanner, FAQ and contacts into one engine."""
+    return Engine(
+        flows=load_flows(dialogs),
+        translator=Translator.load(locales),
+        detector=Detector.load(dialogs / "signals"),
+        scanner=Scanner.load(dialogs),
+        faq=Faq.load(dialogs),
+        directory=Directory.load(dialogs),
+    )

@@ -1,0 +1,100 @@
+"""The conversation service: load state, run the engine, save with optimistic retry.
+
+Channels call this and nothing else: one place where an answer can never be lost when
+two updates for the same conversation arrive at once (compare-and-set on a version,
+re-applying the event on a conflict), and where anonymous statistics are counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.engine import Engine
+from bot.model import Event, Note, Reply, Show, Start
+from bot.store import AlreadyExists, ConversationStore
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+
+
+@dataclass
+class Outcome:
+    """Replies for the person and the conversation's language after the event."""
+
+    replies: list[Reply]
+    lang: str
+    state: dict[str, Any]
+
+
+class Conversations:
+    """Advance stored conversations; shared by the console, Telegram and the web."""
+
+    def __init__(self, engine: Engine, store: ConversationStore):
+        self.engine = engine
+        self.store = store
+
+    async def handle(
+        self, key: str, event: Event, *, channel: str, secret_hash: str | None = None
+    ) -> Outcome:
+        """Apply one event to a conversation, creating it on first contact."""
+        for _attempt in range(MAX_ATTEMPTS):
+            stored = await self.store.get(key)
+            state = stored.state if stored else None
+            if state is None and not isinstance(event, Start):
+                turn = self.engine.turn(None, event)
+            else:
+                turn = self.engine.turn(state, event)
+            if stored is None:
+                try:
+                    await self.store.create(key, turn.state, secret_hash)
+                except AlreadyExists:
+                    continue
+            elif await self.store.update(key, turn.state, stored.version) is None:
+                continue
+            await self._count(turn.notes, turn.state, channel)
+            return Outcome(turn.replies, turn.state["lang"], turn.state)
+        raise RuntimeError("conversation busy: too many concurrent updates")
+
+    async def pending(self, key: str) -> Outcome | None:
+        """Return the prompt waiting for an answer, or None if there is no conversation."""
+        stored = await self.store.get(key)
+        if stored is None:
+            return None
+        state, replies = self.engine.advance(stored.state, Show())
+        return Outcome(replies, state["lang"], state)
+
+    async def language(self, key: str) -> str | None:
+        """Return the conversation's language, if it exists."""
+        stored = await self.store.get(key)
+        return stored.state.get("lang") if stored else None
+
+    async def erase(self, key: str, *, channel: str, lang: str = "") -> bool:
+        """Delete every trace of a conversation; count that erase was used."""
+        removed = await self.store.delete(key)
+        await self._count([Note("erase")], {"lang": lang}, channel)
+        return removed
+
+    async def _count(self, notes: list[Note], state: dict[str, Any], channel: str) -> None:
+        if not notes:
+            return
+        day = datetime.now(UTC).date()
+        for note in notes:
+            value = note.value
+            if note.extra.get("urgent") == "yes":
+                value = f"{value}:urgent"
+            try:
+                await self.store.count_event(
+                    note.name,
+                    day=day,
+                    channel=channel,
+                    lang=state.get("lang") or "",
+                    campaign=state.get("campaign") or "",
+                    value=value,
+                )
+            except Exception:  # statistics must never cost a person their answer
+                log.warning("could not count event %s", note.name, exc_info=True)
+
