@@ -447,10 +447,6 @@ class Engine:
             if step.type == "branch":
                 state["step"] = self._branch(state, step)
                 continue
-            if step.type == "question" and step.remember == "country" and state.get("country"):
-                if step.choice(state["country"]) and step.choices[0].next:
-                    state["step"] = step.choice(state["country"]).next
-                    continue
             if step.type == "message":
                 turn.replies.append(Reply("info", self._(state, step.text)))
                 target = step.next or MENU
