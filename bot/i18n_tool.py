@@ -2,7 +2,8 @@
 
 `python -m bot.i18n_tool extract` runs Babel's extract and update for every language.
 `python -m bot.i18n_tool merge FILE.yaml` writes translations from a YAML file of
-`{english msgid: {lt: ..., ru: ..., uk: ...}}` (plurals as lists) into the catalogs.
+`{english msgid: {lt: ..., ru: ..., uk: ...}}` into the catalogs (for a plural message,
+the key is the singular msgid and each value a list of forms). Run `extract` first.
 Both hold a file lock, so several people (or scripts) can work on the catalogs at once.
 """
 
@@ -24,7 +25,7 @@ from bot import LANGUAGES, LOCALES_DIR, ROOT
 from bot.i18n import po_path
 
 POT = LOCALES_DIR / "messages.pot"
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (2, 3)}
 
 
 @contextmanager
@@ -79,7 +80,9 @@ def extract() -> None:
             catalog.obsolete.clear()
             if lang == "en":  # the source language translates to itself
                 for message in catalog:
-                    if message.id and not message.string:
+                    if isinstance(message.id, tuple) and not all(message.string):
+                        message.string = message.id
+                    elif message.id and not message.string:
                         message.string = message.id
             _write(path, catalog)
 
@@ -94,16 +97,11 @@ def merge(source: Path) -> int:
             catalog = _read(path, lang) if path.exists() else Catalog(locale=lang)
             for msgid, by_lang in data.items():
                 text = (by_lang or {}).get(lang)
-                if text is None:
-                    continue
-                key = tuple(msgid) if isinstance(msgid, list) else msgid
-                message = catalog.get(key if isinstance(key, str) else key[0])
-                value = tuple(text) if isinstance(text, list) else text
-                if message is None:
-                    catalog.add(key, value)
-                else:
-                    message.string = value
-                    message.flags.discard("fuzzy")
+                message = catalog.get(msgid)
+                if text is None or message is None:
+                    continue  # unknown ids wait for `extract` (run it first)
+                message.string = tuple(text) if isinstance(text, list) else text
+                message.flags.discard("fuzzy")
                 count += 1
             _write(path, catalog)
     return count
