@@ -1,0 +1,797 @@
+"""Where conversations, aggregate counters and seen Telegram updates are kept.
+
+`SqlAlchemyStore` runs on SQLite (the default, a file under `data/`) and on PostgreSQL;
+`InMemoryStore` is its twin for tests. Both keep only what DESIGN.md allows: a conversation
+is keyed by an HMAC pseudonym and holds the engine's small JSON state; statistics are
+counters without any user key; Telegram update ids are remembered briefly to drop
+redeliveries. Writers never lose an answer: `update` is a compare-and-set on a version
+number, and the caller re-reads and retries when someone else wrote first.
+
+Schema changes go through Alembic (`bot/migrations/`); `open_store` upgrades to head first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    exc,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from bot import ROOT
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_RETENTION_DAYS = 30
+#: How long SQLite waits for another writer before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 5000
+#: PostgreSQL: give up connecting or waiting for a statement after this long (seconds),
+#: so a user hears "try again in a minute" instead of waiting forever.
+PG_CONNECT_TIMEOUT = 5
+PG_COMMAND_TIMEOUT = 15
+#: Serialises `migrate` across processes that start at once (any fixed 64-bit number).
+PG_MIGRATION_LOCK = 0x5AFE_AB40AD
+
+# Lengths of the columns; the store refuses longer values on every backend alike.
+KEY_LENGTH = 64
+SECRET_HASH_LENGTH = 128
+EVENT_LIMITS = {"name": 64, "value": 64, "channel": 16, "lang": 8, "campaign": 64}
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("secret_hash", String(SECRET_HASH_LENGTH), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_conversations_updated_at", "updated_at"),
+)
+
+event_counts = Table(
+    "event_counts",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("name", String(EVENT_LIMITS["name"]), nullable=False),
+    Column("value", String(EVENT_LIMITS["value"]), nullable=False),
+    Column("channel", String(EVENT_LIMITS["channel"]), nullable=False),
+    Column("lang", String(EVENT_LIMITS["lang"]), nullable=False),
+    Column("campaign", String(EVENT_LIMITS["campaign"]), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("day", "name", "value", "channel", "lang", "campaign"),
+)
+
+seen_updates = Table(
+    "seen_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_seen_updates_seen_at", "seen_at"),
+)
+
+_EVENT_DIMENSIONS = ("day", "name", "value", "channel", "lang", "campaign")
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or refused to work; ask the user to try again soon."""
+
+
+class AlreadyExists(KeyError):
+    """A conversation with this key is already stored."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One conversation as stored: its state and the version a writer must match."""
+
+    key: str
+    state: dict[str, Any]
+    version: int
+    secret_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class EventCount:
+    """One daily counter: how often `name` (with `value`) happened, per channel/lang/campaign."""
+
+    day: date
+    name: str
+    value: str
+    channel: str
+    lang: str
+    campaign: str
+    count: int
+
+
+class ConversationStore(Protocol):
+    """What the engine service and the channels need from storage."""
+
+    async def get(self, key: str) -> Stored | None:
+        """Return the conversation, or None when there is none."""
+        ...
+
+    async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
+        """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""
+        ...
+
+    async def update(self, key: str, state: dict, version: int) -> Stored | None:
+        """Replace the state if still at `version`; None if someone wrote first or it is gone."""
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Erase every row of the conversation; True if there was one."""
+        ...
+
+    async def purge(self, older_than: datetime) -> int:
+        """Erase conversations untouched since `older_than`; return how many."""
+        ...
+
+    async def count_event(
+        self,
+        name: str,
+        *,
+        day: date,
+        channel: str = "",
+        lang: str = "",
+        campaign: str = "",
+        value: str = "",
+        n: int = 1,
+    ) -> None:
+        """Add `n` to a daily counter; no user key is ever involved."""
+        ...
+
+    async def events(
+        self, since: date | None = None, campaign: str | None = None
+    ) -> list[EventCount]:
+        """Return the daily counters, oldest first, optionally from a day or for one campaign."""
+        ...
+
+    async def remember_update(self, update_id: int, ttl: timedelta) -> bool:
+        """Record a Telegram update id; False if it was already seen within `ttl`."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (the store's default clock)."""
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------------------- validation
+# Both stores check their input the same way, so a test against the fake means something.
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not 0 < len(key) <= KEY_LENGTH:
+        raise ValueError(f"conversation key must be 1..{KEY_LENGTH} characters")
+
+
+def _dump_state(state: dict) -> str:
+    if not isinstance(state, dict):
+        raise TypeError("conversation state must be a dict")
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load_state(raw: str) -> dict[str, Any]:
+    """Decode a stored state; an unreadable one comes back empty so the user can start over."""
+    try:
+        state = json.loads(raw)
+    except (TypeError, ValueError):
+        state = None
+    if not isinstance(state, dict):
+        log.warning("conversation state unreadable; starting it afresh")
+        return {}
+    return state
+
+
+def _check_secret_hash(secret_hash: str | None) -> None:
+    if secret_hash is not None and len(secret_hash) > SECRET_HASH_LENGTH:
+        raise ValueError(f"secret hash must be at most {SECRET_HASH_LENGTH} characters")
+
+
+def _event_row(name: str, day: date, n: int, **dimensions: str) -> dict[str, Any]:
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise TypeError("day must be a date")
+    if not isinstance(n, int) or n < 1:
+        raise ValueError("n must be a positive integer")
+    row: dict[str, Any] = {"day": day, "name": name, **dimensions}
+    for field, limit in EVENT_LIMITS.items():
+        value = row[field]
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValueError(f"event {field} must be a string of at most {limit} characters")
+    if not name:
+        raise ValueError("event name must not be empty")
+    row["count"] = n
+    return row
+
+
+def _check_aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a timezone-aware datetime is needed")
+    # SQLite keeps no zone, so every stored time is UTC.
+    return moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------- in memory
+
+
+class InMemoryStore(ConversationStore):
+    """A store in a dict, for unit tests and fakes; set `down = True` to simulate an outage."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.clock = clock
+        self.conversations: dict[str, Stored] = {}
+        self.updated_at: dict[str, datetime] = {}
+        self.counts: dict[tuple[date, str, str, str, str, str], int] = {}
+        self.seen: dict[int, datetime] = {}
+        self.down = False
+        self.closed = False
+
+    async def _enter(self) -> None:
+        # Yield to other tasks first, so races look like they do against a database.
+        await asyncio.sleep(0)
+        if self.down:
+            raise StoreUnavailable("in-memory store is marked down")
+
+    def _stored(self, key: str, raw: str, version: int, secret_hash: str | None) -> Stored:
+        return Stored(key, _load_state(raw), version, secret_hash)
+
+    async def get(self, key: str) -> Stored | None:
+        """Return the conversation, or None when there is none."""
+        await self._enter()
+        found = self.conversations.get(key)
+        if found is None:
+            return None
+        # A copy, as a database would give: callers cannot change what is stored.
+        return self._stored(key, _dump_state(found.state), found.version, found.secret_hash)
+
+    async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
+        """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""
+        _check_key(key)
+        _check_secret_hash(secret_hash)
+        raw = _dump_state(state)
+        await self._enter()
+        if key in self.conversations:
+            raise AlreadyExists(key)
+        self.conversations[key] = self._stored(key, raw, 1, secret_hash)
+        self.updated_at[key] = self.clock()
+        return self._stored(key, raw, 1, secret_hash)
+
+    async def update(self, key: str, state: dict, version: int) -> Stored | None:
+        """Replace the state if still at `version`; None if someone wrote first or it is gone."""
+        raw = _dump_state(state)
+        await self._enter()
+        found = self.conversations.get(key)
+        if found is None or found.version != version:
+            return None
+        self.conversations[key] = self._stored(key, raw, version + 1, found.secret_hash)
+        self.updated_at[key] = self.clock()
+        return self._stored(key, raw, version + 1, found.secret_hash)
+
+    async def delete(self, key: str) -> bool:
+        """Erase every row of the conversation; True if there was one."""
+        await self._enter()
+        self.updated_at.pop(key, None)
+        return self.conversations.pop(key, None) is not None
+
+    async def purge(self, older_than: datetime) -> int:
+        """Erase conversations untouched since `older_than`; return how many."""
+        cutoff = _check_aware(older_than)
+        await self._enter()
+        stale = [key for key, at in self.updated_at.items() if at < cutoff]
+        for key in stale:
+            del self.conversations[key], self.updated_at[key]
+        return len(stale)
+
+    async def count_event(
+        self,
+        name: str,
+        *,
+        day: date,
+        channel: str = "",
+        lang: str = "",
+        campaign: str = "",
+        value: str = "",
+        n: int = 1,
+    ) -> None:
+        """Add `n` to a daily counter; no user key is ever involved."""
+        row = _event_row(name, day, n, channel=channel, lang=lang, campaign=campaign, value=value)
+        await self._enter()
+        dims = tuple(row[d] for d in _EVENT_DIMENSIONS)
+        self.counts[dims] = self.counts.get(dims, 0) + n  # type: ignore[index]
+
+    async def events(
+        self, since: date | None = None, campaign: str | None = None
+    ) -> list[EventCount]:
+        """Return the daily counters, oldest first, optionally from a day or for one campaign."""
+        await self._enter()
+        rows = [
+            EventCount(day, name, value, channel, lang, camp, count)
+            for (day, name, value, channel, lang, camp), count in self.counts.items()
+            if (since is None or day >= since) and (campaign is None or camp == campaign)
+        ]
+        return sorted(rows, key=_event_sort_key)
+
+    async def remember_update(self, update_id: int, ttl: timedelta) -> bool:
+        """Record a Telegram update id; False if it was already seen within `ttl`."""
+        await self._enter()
+        now = self.clock()
+        for old in [u for u, at in self.seen.items() if at < now - ttl]:
+            del self.seen[old]
+        if update_id in self.seen:
+            return False
+        self.seen[update_id] = now
+        return True
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable when marked down."""
+        await self._enter()
+
+    async def close(self) -> None:
+        """Mark the store closed (observable in tests)."""
+        self.closed = True
+
+
+def _event_sort_key(row: EventCount) -> tuple:
+    return (row.day, row.name, row.value, row.channel, row.lang, row.campaign)
+
+
+# ---------------------------------------------------------------------------- SQLAlchemy
+
+# Errors that mean "the database is not there or not working right now", as opposed to
+# a bug in our SQL: these become StoreUnavailable. OSError covers refused connections
+# and unknown hosts, TimeoutError a server that does not answer.
+_UNAVAILABLE = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, _UNAVAILABLE):
+        return True
+    # Anything that fails while connecting (no statement yet: unknown database, server
+    # starting up, too many clients) or that broke the connection is an outage too.
+    return isinstance(error, exc.DBAPIError) and (
+        error.statement is None or error.connection_invalidated
+    )
+
+
+def async_url(url: str | URL) -> URL:
+    """Return the URL with an async driver (`postgres://…`, `sqlite:///…` are accepted too)."""
+    parsed = make_url(url)
+    # Read the names from the URL itself: asking SQLAlchemy would load the sync driver.
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver != "asyncpg":
+        return parsed.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite" and driver != "aiosqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    return parsed
+
+
+def default_database_url() -> str:
+    """Return the embedded default: a SQLite file in the repository's `data/` folder."""
+    return f"sqlite+aiosqlite:///{ROOT / 'data' / 'safe_abroad.db'}"
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    # Parameters never reach exception messages: they may hold conversation state.
+    options: dict[str, Any] = {"hide_parameters": True}
+    if url.get_backend_name() == "postgresql":
+        options.update(
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
+        )
+    return options
+
+
+def _create_engine(url: URL, **extra: Any) -> AsyncEngine:
+    options = {**_engine_options(url), **extra}
+    if options.get("poolclass") is NullPool:
+        options.pop("pool_size", None)
+        options.pop("max_overflow", None)
+    engine = create_async_engine(url, **options)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Let readers and one writer work at once, and wait for a busy writer instead of failing."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # Safe with WAL: a power cut may lose the last commit but never corrupts the file.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+class SqlAlchemyStore(ConversationStore):
+    """The store on SQLite or PostgreSQL, one session per call (use `open_store` to build it)."""
+
+    def __init__(self, url: str | URL, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.url = async_url(url)
+        self.clock = clock
+        self.engine = _create_engine(self.url)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._dialect = self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"SqlAlchemyStore({self.url.render_as_string(hide_password=True)!r})"
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """Open one session in one transaction; outages surface as StoreUnavailable."""
+        try:
+            async with self._sessions.begin() as session:
+                yield session
+        except Exception as error:
+            if _is_unavailable(error):
+                raise StoreUnavailable(f"database unavailable ({type(error).__name__})") from error
+            raise
+
+    async def get(self, key: str) -> Stored | None:
+        """Return the conversation, or None when there is none."""
+        c = conversations.c
+        async with self._session() as session:
+            query = select(c.state, c.version, c.secret_hash).where(c.key == key)
+            row = (await session.execute(query)).first()
+        if row is None:
+            return None
+        return Stored(key, _load_state(row.state), row.version, row.secret_hash)
+
+    async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
+        """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""
+        _check_key(key)
+        _check_secret_hash(secret_hash)
+        raw = _dump_state(state)
+        now = self.clock()
+        row = {
+            "key": key,
+            "state": raw,
+            "version": 1,
+            "secret_hash": secret_hash,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            async with self._session() as session:
+                await session.execute(insert(conversations), row)
+        except exc.IntegrityError as error:
+            raise AlreadyExists(key) from error
+        return Stored(key, _load_state(raw), 1, secret_hash)
+
+    async def update(self, key: str, state: dict, version: int) -> Stored | None:
+        """Replace the state if still at `version`; None if someone wrote first or it is gone."""
+        raw = _dump_state(state)
+        c = conversations.c
+        statement = (
+            update(conversations)
+            .where(c.key == key, c.version == version)
+            .values(state=raw, version=c.version + 1, updated_at=self.clock())
+            .returning(c.version, c.secret_hash)
+        )
+        async with self._session() as session:
+            row = (await session.execute(statement)).first()
+        if row is None:
+            return None
+        return Stored(key, _load_state(raw), row.version, row.secret_hash)
+
+    async def delete(self, key: str) -> bool:
+        """Erase every row of the conversation; True if there was one."""
+        async with self._session() as session:
+            result = await session.execute(delete(conversations).where(conversations.c.key == key))
+        return result.rowcount > 0
+
+    async def purge(self, older_than: datetime) -> int:
+        """Erase conversations untouched since `older_than`; return how many."""
+        cutoff = _check_aware(older_than)
+        statement = delete(conversations).where(conversations.c.updated_at < cutoff)
+        async with self._session() as session:
+            result = await session.execute(statement)
+        return result.rowcount
+
+    async def count_event(
+        self,
+        name: str,
+        *,
+        day: date,
+        channel: str = "",
+        lang: str = "",
+        campaign: str = "",
+        value: str = "",
+        n: int = 1,
+    ) -> None:
+        """Add `n` to a daily counter; no user key is ever involved."""
+        row = _event_row(name, day, n, channel=channel, lang=lang, campaign=campaign, value=value)
+        dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self._dialect]
+        statement = dialect_insert(event_counts).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(_EVENT_DIMENSIONS),
+            set_={"count": event_counts.c.count + statement.excluded.count},
+        )
+        async with self._session() as session:
+            await session.execute(statement)
+
+    async def events(
+        self, since: date | None = None, campaign: str | None = None
+    ) -> list[EventCount]:
+        """Return the daily counters, oldest first, optionally from a day or for one campaign."""
+        c = event_counts.c
+        query = select(event_counts).order_by(*(c[d] for d in _EVENT_DIMENSIONS))
+        if since is not None:
+            query = query.where(c.day >= since)
+        if campaign is not None:
+            query = query.where(c.campaign == campaign)
+        async with self._session() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            EventCount(r.day, r.name, r.value, r.channel, r.lang, r.campaign, r.count) for r in rows
+        ]
+
+    async def remember_update(self, update_id: int, ttl: timedelta) -> bool:
+        """Record a Telegram update id; False if it was already seen within `ttl`."""
+        now = self.clock()
+        dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self._dialect]
+        statement = (
+            dialect_insert(seen_updates)
+            .values(update_id=update_id, seen_at=now)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        async with self._session() as session:
+            # Forget expired ids first, so an id seen longer ago than `ttl` counts as new.
+            await session.execute(delete(seen_updates).where(seen_updates.c.seen_at < now - ttl))
+            result = await session.execute(statement)
+        return result.rowcount == 1
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers."""
+        async with self._session() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self.engine.dispose()
+
+
+# ---------------------------------------------------------------------------- migrations
+
+
+def alembic_config() -> Config:
+    """Return an Alembic configuration for our migrations, no alembic.ini needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _upgrade_on(connection: Connection) -> None:
+    # Alembic narrates every start ("Context impl ..."); we say one line when it matters.
+    chatter = logging.getLogger("alembic.runtime.migration")
+    level = chatter.level
+    chatter.setLevel(logging.WARNING)
+    try:
+        before = MigrationContext.configure(connection).get_current_revision()
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        chatter.setLevel(level)
+    if after != before:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
+
+
+def _ensure_folder(url: URL) -> None:
+    path = _sqlite_file(url)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreUnavailable(f"cannot create the database folder ({error.strerror})") from error
+
+
+async def upgrade_database(url: str | URL) -> None:
+    """Bring the schema to the newest revision; safe when several processes start at once."""
+    url = async_url(url)
+    _ensure_folder(url)
+    backend = url.get_backend_name()
+    # SQLite: drive the transaction ourselves so DDL is atomic and BEGIN IMMEDIATE makes a
+    # second process wait; PostgreSQL: DDL is transactional, an advisory lock serialises.
+    extra = {"isolation_level": "AUTOCOMMIT"} if backend == "sqlite" else {}
+    engine = _create_engine(url, poolclass=NullPool, **extra)
+    try:
+        async with engine.connect() as connection:
+            if backend == "sqlite":
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    await connection.run_sync(_upgrade_on)
+                except BaseException:
+                    await connection.exec_driver_sql("ROLLBACK")
+                    raise
+                await connection.exec_driver_sql("COMMIT")
+            else:
+                async with connection.begin():
+                    if backend == "postgresql":
+                        lock = text("SELECT pg_advisory_xact_lock(:key)")
+                        await connection.execute(lock, {"key": PG_MIGRATION_LOCK})
+                    await connection.run_sync(_upgrade_on)
+    except Exception as error:
+        if _is_unavailable(error):
+            raise StoreUnavailable(f"cannot migrate ({type(error).__name__})") from error
+        raise
+    finally:
+        await engine.dispose()
+
+
+async def open_store(
+    url: str | URL, *, migrate: bool = True, clock: Callable[[], datetime] = utcnow
+) -> SqlAlchemyStore:
+    """Build the store for `url`, upgrading the schema first unless told not to."""
+    url = async_url(url)
+    if migrate:
+        await upgrade_database(url)
+    else:
+        _ensure_folder(url)
+    return SqlAlchemyStore(url, clock=clock)
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def database_url() -> str:
+    """Return DATABASE_URL from the settings (a SQLite file under the data folder if unset)."""
+    from bot.settings import Settings
+
+    return Settings().resolved_database_url()
+
+
+def retention_days() -> int:
+    """Return RETENTION_DAYS from the settings (default 30)."""
+    from bot.settings import Settings
+
+    return Settings().retention_days
+
+
+def _shown(url: str) -> str:
+    return async_url(url).render_as_string(hide_password=True)
+
+
+def _unreachable(url: str, error: StoreUnavailable) -> int:
+    """Tell the operator why the database cannot be used (no password) and fail."""
+    reason = str(error.__cause__ or error).strip().splitlines()[0]
+    print(f"Cannot reach the database {_shown(url)}: {reason}", file=sys.stderr)
+    return 1
+
+
+def migrate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Describe `python -m bot migrate` (it takes no options)."""
+    parser.description = "Create or upgrade the database schema (DATABASE_URL)."
+
+
+def migrate_command(args: argparse.Namespace) -> int:
+    """Upgrade the database to the newest schema; return the exit code."""
+    url = database_url()
+    try:
+        asyncio.run(upgrade_database(url))
+    except StoreUnavailable as error:
+        return _unreachable(url, error)
+    print(f"Database {_shown(url)} is at revision {head_revision()}.")
+    return 0
+
+
+def purge_arguments(parser: argparse.ArgumentParser) -> None:
+    """Describe `python -m bot purge [--days N]`."""
+    parser.description = "Erase conversations nobody has touched for a number of days."
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help=f"erase conversations untouched for this many days "
+        f"(default: RETENTION_DAYS, else {DEFAULT_RETENTION_DAYS})",
+    )
+
+
+def purge_command(args: argparse.Namespace) -> int:
+    """Erase stale conversations and say how many went; return the exit code."""
+    days = args.days if getattr(args, "days", None) is not None else retention_days()
+    if days < 0:
+        print("--days must be 0 or more.", file=sys.stderr)
+        return 2
+    url = database_url()
+
+    async def run() -> int:
+        store = await open_store(url)
+        try:
+            return await store.purge(utcnow() - timedelta(days=days))
+        finally:
+            await store.close()
+
+    try:
+        removed = asyncio.run(run())
+    except StoreUnavailable as error:
+        return _unreachable(url, error)
+    print(f"Removed {removed} conversation(s) untouched for {days} day(s).")
+    return 0
