@@ -1,0 +1,697 @@
+"""The job-ad scanner: list the red flags in a pasted job ad, each with the phrase behind it.
+
+The flags, their patterns and the pay-check vocabulary are data (`dialogs/scanner.yaml`);
+the minimum wages are data too (`dialogs/wages.yaml`). Everything is deterministic: a flag
+is raised by a pattern that matched (its evidence is the phrase as the person typed it),
+by an absence (no company, no address), or by the pay check, which reads each amount with
+its currency and period and compares it with the minimum wage of the country named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import DIALOGS_DIR
+from bot.text import detect_language
+
+SCHEMA_VERSION = 1
+PATTERN_LANGUAGES = ("en", "lt", "ru", "uk", "mixed")
+CHECKS = ("pay_above", "pay_below")
+PERIODS = ("hour", "day", "week", "month", "year")
+#: Longer texts are cut here (the engine accepts up to 4,000 characters).
+MAX_CHARS = 8000
+#: Evidence longer than this is shortened with an ellipsis.
+MAX_EVIDENCE = 160
+
+# Folding keeps every character in place (one in, one out), so a match in the folded text
+# points at the same characters of the original: evidence is quoted as the person typed it.
+_FOLD = str.maketrans(
+    "ąčęėįšųūžĄČĘĖĮŠŲŪŽёЁ’‘ʼ`´ʹ′",
+    "aceeisuuzACEEISUUZеЕ'''''''",
+)
+_LETTER_BEFORE = r"(?<![^\W\d_])"
+_LETTER_AFTER = r"(?![^\W\d_])"
+_GAP = r"\W+(?:[\w']+\W+){0,3}?"
+
+
+class ScannerError(ValueError):
+    """A problem in scanner.yaml or wages.yaml, with where it is."""
+
+
+def fold(text: str) -> str:
+    """Drop Lithuanian accents, ё and apostrophe variants without moving any character."""
+    return text.translate(_FOLD)
+
+
+def compile_pattern(pattern: str, where: str) -> str:
+    """Turn one readable pattern into regex source: folded, spaces loose, whole words."""
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ScannerError(f"{where}: a pattern must be a non-empty string")
+    source = fold(pattern.strip()).replace(" ... ", _GAP).replace(" ?", r"\W*")
+    source = source.replace(" ", r"\W+")
+    try:
+        re.compile(source)
+    except re.error as exc:
+        raise ScannerError(f"{where}: bad pattern {pattern!r}: {exc}") from None
+    return f"{_LETTER_BEFORE}(?:{source}){_LETTER_AFTER}"
+
+
+def _join(sources: Iterable[str]) -> re.Pattern[str] | None:
+    sources = list(sources)
+    if not sources:
+        return None
+    return re.compile("|".join(sources), re.IGNORECASE)
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One red flag: which, the phrase that raised it, why it matters, how much."""
+
+    id: str
+    evidence: str
+    why: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The red flags found in one text, heaviest first, and the text's language."""
+
+    findings: tuple[Finding, ...]
+    lang: str
+
+    @property
+    def ids(self) -> list[str]:
+        """Return the ids of the flags found, heaviest first."""
+        return [f.id for f in self.findings]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the command-line form: flags with their evidence, and the language."""
+        return {
+            "flags": [{"id": f.id, "evidence": f.evidence} for f in self.findings],
+            "lang": self.lang,
+        }
+
+
+# --- rules -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Flag:
+    id: str
+    weight: int
+    why: str
+    patterns: re.Pattern[str] | None = None
+    exceptions: re.Pattern[str] | None = None
+    except_anywhere: re.Pattern[str] | None = None
+    requires_flags: tuple[str, ...] = ()
+    requires: re.Pattern[str] | None = None
+    missing: re.Pattern[str] | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True)
+class _Rate:
+    amount: float
+    unit: str
+    valid_from: date
+    adult: bool
+
+
+@dataclass(frozen=True)
+class _Country:
+    code: str
+    currency: str
+    statutory: bool
+    check: bool
+    names: re.Pattern[str] | None
+    rates: tuple[_Rate, ...]
+
+    def minimum(self, unit: str, today: date) -> float | None:
+        """Return the adult minimum per `unit` in force on `today`, if the table has one."""
+        current = [r for r in self.rates if r.unit == unit and r.adult and r.valid_from <= today]
+        return max(current, key=lambda r: r.valid_from).amount if current else None
+
+
+@dataclass(frozen=True)
+class _PayRules:
+    unskilled_ratio: float
+    skilled_ratio: float
+    weekly_cap_eur: float
+    converted_below_ratio: float
+    hours: dict[str, float]
+    amount: re.Pattern[str]
+    currencies: dict[str, re.Pattern[str]]
+    currency_country: dict[str, str]
+    periods: dict[str, re.Pattern[str]]
+    pay_words: re.Pattern[str]
+    not_pay: re.Pattern[str]
+    not_pay_after: re.Pattern[str]
+    net: re.Pattern[str]
+    skilled: re.Pattern[str]
+    no_experience: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _Amount:
+    start: int
+    end: int
+    low: float
+    high: float
+    currency: str
+    period: str | None
+    net: bool
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, kind: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScannerError(f"{path.name}: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != kind:
+        raise ScannerError(f"{path.name}: expected `kind: {kind}`")
+    if data.get("schema") != SCHEMA_VERSION:
+        raise ScannerError(f"{path.name}: expected `schema: {SCHEMA_VERSION}`")
+    return data
+
+
+def _by_language(value: Any, sets: dict[str, Any], where: str) -> Iterator[str]:
+    """Yield regex sources from a per-language mapping, a set name or a list of set names."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        for name in value:
+            if name not in sets:
+                raise ScannerError(f"{where}: unknown set {name!r}")
+            yield from _by_language(sets[name], sets, f"{where} ({name})")
+        return
+    if not isinstance(value, dict):
+        raise ScannerError(f"{where}: expected patterns by language, or a set name")
+    for lang, patterns in value.items():
+        if lang not in PATTERN_LANGUAGES:
+            raise ScannerError(f"{where}: unknown language {lang!r}")
+        if not isinstance(patterns, list):
+            raise ScannerError(f"{where}.{lang}: expected a list of patterns")
+        for i, pattern in enumerate(patterns):
+            yield compile_pattern(pattern, f"{where}.{lang}[{i}]")
+
+
+def _patterns(value: Any, sets: dict[str, Any], where: str) -> re.Pattern[str] | None:
+    return None if value is None else _join(_by_language(value, sets, where))
+
+
+_FLAG_KEYS = {
+    "id",
+    "weight",
+    "why",
+    "patterns",
+    "except",
+    "except_anywhere",
+    "requires",
+    "missing",
+    "check",
+}
+
+
+def _flag(raw: Any, sets: dict[str, Any], index: int) -> _Flag:
+    where = f"scanner.yaml: flags[{index}]"
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        raise ScannerError(f"{where}: each flag needs an `id`")
+    where = f"scanner.yaml: flag {raw['id']}"
+    unknown = set(raw) - _FLAG_KEYS
+    if unknown:
+        raise ScannerError(f"{where}: unknown keys {sorted(unknown)}")
+    weight = raw.get("weight")
+    if not isinstance(weight, int) or not 1 <= weight <= 5:
+        raise ScannerError(f"{where}: `weight` must be a whole number from 1 to 5")
+    why = raw.get("why")
+    if not isinstance(why, str) or not why.strip():
+        raise ScannerError(f"{where}: `why` is missing")
+    check = raw.get("check")
+    if check is not None and check not in CHECKS:
+        raise ScannerError(f"{where}: `check` must be one of {', '.join(CHECKS)}")
+    kinds = [k for k in ("patterns", "missing", "check") if raw.get(k) is not None]
+    if len(kinds) != 1:
+        raise ScannerError(f"{where}: give exactly one of `patterns`, `missing`, `check`")
+    requires = raw.get("requires") or {}
+    if not isinstance(requires, dict) or set(requires) - {"flags", "patterns"}:
+        raise ScannerError(f"{where}: `requires` takes `flags` and `patterns`")
+    return _Flag(
+        id=raw["id"],
+        weight=weight,
+        why=" ".join(why.split()),
+        patterns=_patterns(raw.get("patterns"), sets, f"{where}.patterns"),
+        exceptions=_patterns(raw.get("except"), sets, f"{where}.except"),
+        except_anywhere=_patterns(raw.get("except_anywhere"), sets, f"{where}.except_anywhere"),
+        requires_flags=tuple(requires.get("flags") or ()),
+        requires=_patterns(requires.get("patterns"), sets, f"{where}.requires"),
+        missing=_patterns(raw.get("missing"), sets, f"{where}.missing"),
+        check=check,
+    )
+
+
+_NUMBER = r"\d{1,3}(?:[ \u00a0\u202f.,']\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?(?!\d)"
+_THOUSANDS = r"(?:\s?(?:k|тыс\.?|тис\.?|tukst\.?)(?![^\W\d_]))"
+_RANGE = r"(?:-|–|—|до|iki|to|till)"
+
+
+def _amount_regex(currency: str) -> re.Pattern[str]:
+    cur = f"(?:{currency})"
+    sp = r"[ \u00a0\u202f]{0,2}"
+    return re.compile(
+        rf"(?<![\d+])(?P<c1>{cur})?{sp}(?P<a>{_NUMBER})(?P<ka>{_THOUSANDS})?{sp}(?P<c2>{cur})?"
+        rf"(?:{sp}{_RANGE}{sp}(?P<c3>{cur})?{sp}(?P<b>{_NUMBER})(?P<kb>{_THOUSANDS})?"
+        rf"{sp}(?P<c4>{cur})?)?",
+        re.IGNORECASE,
+    )
+
+
+def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRules:
+    where = "scanner.yaml: pay"
+    if not isinstance(raw, dict):
+        raise ScannerError(f"{where}: missing")
+    hours = raw.get("hours") or {}
+    if set(hours) != set(PERIODS) or not all(
+        isinstance(v, int | float) and v > 0 for v in hours.values()
+    ):
+        raise ScannerError(f"{where}.hours: give positive hours for {', '.join(PERIODS)}")
+    currencies: dict[str, re.Pattern[str]] = {}
+    currency_country: dict[str, str] = {}
+    sources: list[str] = []
+    for code, spec in (raw.get("currencies") or {}).items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("patterns"), list):
+            raise ScannerError(f"{where}.currencies.{code}: expected `patterns`")
+        parts = [compile_pattern(p, f"{where}.currencies.{code}") for p in spec["patterns"]]
+        currencies[code] = re.compile("|".join(parts), re.IGNORECASE)
+        sources += parts
+        if spec.get("country"):
+            currency_country[code] = spec["country"]
+    if not currencies:
+        raise ScannerError(f"{where}.currencies: missing")
+    periods = {}
+    for period in PERIODS:
+        compiled = _patterns((raw.get("periods") or {}).get(period), sets, f"{where}.periods")
+        if compiled is None and period != "year":
+            raise ScannerError(f"{where}.periods.{period}: missing")
+        periods[period] = compiled or re.compile(r"(?!x)x")
+    not_pay_sources = list(_by_language(raw.get("not_pay"), sets, f"{where}.not_pay"))
+    not_pay = "|".join(not_pay_sources)
+    numbers = {}
+    for key in ("unskilled_ratio", "skilled_ratio", "weekly_cap_eur", "converted_below_ratio"):
+        value = raw.get(key)
+        if not isinstance(value, int | float) or value <= 0:
+            raise ScannerError(f"{where}.{key}: expected a positive number")
+        numbers[key] = float(value)
+    return _PayRules(
+        **numbers,
+        hours={k: float(v) for k, v in hours.items()},
+        amount=_amount_regex("|".join(sources)),
+        currencies=currencies,
+        currency_country=currency_country,
+        periods=periods,
+        pay_words=_required(raw.get("pay_words"), sets, f"{where}.pay_words"),
+        not_pay=_required(raw.get("not_pay"), sets, f"{where}.not_pay"),
+        not_pay_after=re.compile(
+            rf"^[\s:–—-]*(?:(?:for|za|за|на|uz)\s+)?(?:the\s+)?(?:{not_pay})", re.IGNORECASE
+        ),
+        net=_required(raw.get("net"), sets, f"{where}.net"),
+        skilled=_required(raw.get("skilled"), sets, f"{where}.skilled"),
+        no_experience=_patterns(sets.get("no_experience") and "no_experience", sets, where),
+    )
+
+
+def _required(value: Any, sets: dict[str, Any], where: str) -> re.Pattern[str]:
+    compiled = _patterns(value, sets, where)
+    if compiled is None:
+        raise ScannerError(f"{where}: missing")
+    return compiled
+
+
+def _countries(data: dict[str, Any], sets: dict[str, Any]) -> tuple[_Country, ...]:
+    countries = []
+    for i, raw in enumerate(data.get("countries") or []):
+        code = raw.get("country") if isinstance(raw, dict) else None
+        where = f"wages.yaml: countries[{i}]" + (f" ({code})" if code else "")
+        if not isinstance(code, str) or not isinstance(raw.get("currency"), str):
+            raise ScannerError(f"{where}: each country needs `country` and `currency`")
+        statutory = raw.get("statutory")
+        if not isinstance(statutory, bool):
+            raise ScannerError(f"{where}: `statutory` must be true or false")
+        rates = []
+        for j, rate in enumerate(raw.get("rates") or []):
+            here = f"{where}.rates[{j}]"
+            if not isinstance(rate, dict):
+                raise ScannerError(f"{here}: expected a mapping")
+            amount, unit, since = rate.get("amount"), rate.get("unit"), rate.get("valid_from")
+            if not isinstance(amount, int | float) or amount <= 0:
+                raise ScannerError(f"{here}: `amount` must be a positive number")
+            if unit not in ("hour", "month"):
+                raise ScannerError(f"{here}: `unit` must be hour or month")
+            if not isinstance(since, date):
+                raise ScannerError(f"{here}: `valid_from` must be a date (YYYY-MM-DD)")
+            if not str(rate.get("source", "")).startswith("http"):
+                raise ScannerError(f"{here}: `source` must be a URL")
+            age = str(rate.get("age") or "")
+            rates.append(_Rate(float(amount), unit, since, adult=not age or age.endswith("+")))
+        if statutory and not rates:
+            raise ScannerError(f"{where}: a statutory minimum needs `rates`")
+        if not statutory and rates:
+            raise ScannerError(f"{where}: no statutory minimum, so no `rates`")
+        countries.append(
+            _Country(
+                code=code,
+                currency=raw["currency"],
+                statutory=statutory,
+                check=bool(raw.get("check", True)),
+                names=_patterns(raw.get("names"), sets, f"{where}.names"),
+                rates=tuple(rates),
+            )
+        )
+    if not countries:
+        raise ScannerError("wages.yaml: no countries")
+    return tuple(countries)
+
+
+# --- the scanner -----------------------------------------------------------------------
+
+
+@dataclass
+class Scanner:
+    """Find job-ad red flags by the rules in scanner.yaml and the wages in wages.yaml."""
+
+    flags: tuple[_Flag, ...]
+    pay: _PayRules
+    countries: tuple[_Country, ...]
+    today: date = field(default_factory=date.today)
+
+    @classmethod
+    def load(cls, dialogs_dir: Path | None = None, today: date | None = None) -> Scanner:
+        """Read and check scanner.yaml and wages.yaml; `today` picks the wages in force."""
+        directory = Path(dialogs_dir) if dialogs_dir else DIALOGS_DIR
+        data = _read_yaml(directory / "scanner.yaml", "scanner")
+        wages = _read_yaml(directory / "wages.yaml", "wages")
+        sets = data.get("sets") or {}
+        if not isinstance(sets, dict):
+            raise ScannerError("scanner.yaml: `sets` must be a mapping")
+        raw_flags = data.get("flags")
+        if not isinstance(raw_flags, list) or not raw_flags:
+            raise ScannerError("scanner.yaml: `flags` must be a non-empty list")
+        flags = [_flag(raw, sets, i) for i, raw in enumerate(raw_flags)]
+        ids = [f.id for f in flags]
+        for flag in flags:
+            if ids.count(flag.id) > 1:
+                raise ScannerError(f"scanner.yaml: flag id {flag.id!r} is used twice")
+            for needed in flag.requires_flags:
+                other = next((f for f in flags if f.id == needed), None)
+                if other is None:
+                    raise ScannerError(f"scanner.yaml: flag {flag.id}: unknown flag {needed!r}")
+                if other.requires_flags:
+                    raise ScannerError(
+                        f"scanner.yaml: flag {flag.id}: {needed!r} may not itself require flags"
+                    )
+        # flags that depend on other flags are decided last
+        flags.sort(key=lambda f: bool(f.requires_flags))
+        hours = wages.get("hours_per_month")
+        pay = _pay_rules(data.get("pay"), sets, wages)
+        if hours is not None and hours != pay.hours["month"]:
+            raise ScannerError("wages.yaml: hours_per_month differs from scanner.yaml pay.hours")
+        return cls(tuple(flags), pay, _countries(wages, sets), today or date.today())
+
+    @property
+    def flag_ids(self) -> list[str]:
+        """Return every flag id the scanner can raise."""
+        return [f.id for f in self.flags]
+
+    def scan(self, text: str) -> ScanResult:
+        """Return the red flags in `text`, heaviest first, each with its evidence."""
+        original = unicodedata.normalize("NFC", text or "")[:MAX_CHARS]
+        folded = fold(original)
+        spans: dict[str, tuple[int, int]] = {}
+        pay_found = self._pay_flags(original, folded)
+        for flag in self.flags:
+            span = self._decide(flag, folded, spans, pay_found)
+            if span is not None:
+                spans[flag.id] = span
+        by_id = {f.id: f for f in self.flags}
+        order = {f.id: i for i, f in enumerate(self.flags)}
+        findings = [
+            Finding(fid, _evidence(original, *span), by_id[fid].why, by_id[fid].weight)
+            for fid, span in spans.items()
+        ]
+        findings.sort(
+            key=lambda f: (-f.weight, spans[f.id][0] if spans[f.id] else 10**9, order[f.id])
+        )
+        lang = detect_language(original) if original.strip() else "en"
+        return ScanResult(tuple(findings), lang)
+
+    # -- pattern flags ------------------------------------------------------------------
+
+    def _decide(
+        self,
+        flag: _Flag,
+        folded: str,
+        found: dict[str, tuple[int, int]],
+        pay_found: dict[str, tuple[int, int]],
+    ) -> tuple[int, int] | None:
+        if flag.check:
+            return pay_found.get(flag.check)
+        if flag.requires_flags or flag.requires:
+            ok = any(f in found or f in pay_found for f in flag.requires_flags)
+            if not ok and flag.requires is not None:
+                ok = flag.requires.search(folded) is not None
+            if not ok:
+                return None
+        if flag.missing is not None:
+            return None if flag.missing.search(folded) else (0, 0)
+        if flag.except_anywhere is not None and flag.except_anywhere.search(folded):
+            return None
+        assert flag.patterns is not None
+        cancels: list[tuple[int, int]] | None = None
+        for match in flag.patterns.finditer(folded):
+            if flag.exceptions is not None:
+                if cancels is None:
+                    cancels = [m.span() for m in flag.exceptions.finditer(folded)]
+                if any(s < match.end() and match.start() < e for s, e in cancels):
+                    continue
+            return match.span()
+        return None
+
+    # -- the pay check ------------------------------------------------------------------
+
+    def _pay_flags(self, original: str, folded: str) -> dict[str, tuple[int, int]]:
+        """Return the spans of the first amount far above, and the first below, the minimum."""
+        amounts = list(self._amounts(folded))
+        if not amounts:
+            return {}
+        pay = self.pay
+        mentioned = [c for c in self.countries if c.check and c.names and c.names.search(folded)]
+        unskilled = pay.no_experience is not None and pay.no_experience.search(folded)
+        skilled = not unskilled and pay.skilled.search(folded) is not None
+        ratio = pay.skilled_ratio if skilled else pay.unskilled_ratio
+        result: dict[str, tuple[int, int]] = {}
+        for amount in amounts:
+            span = (amount.start, amount.end)
+            verdict = self._judge(amount, mentioned, ratio, skilled)
+            if verdict and verdict not in result:
+                result[verdict] = span
+        return result
+
+    def _judge(
+        self, amount: _Amount, mentioned: list[_Country], ratio: float, skilled: bool
+    ) -> str | None:
+        pay = self.pay
+        candidates = mentioned
+        if not candidates and amount.currency in pay.currency_country:
+            code = pay.currency_country[amount.currency]
+            candidates = [c for c in self.countries if c.code == code and c.check]
+        comparable = bool(candidates) and all(
+            c.statutory and c.currency == amount.currency for c in candidates
+        )
+        period = amount.period
+        inferred = False
+        if period is None and comparable:
+            period, inferred = self._infer_period(amount, candidates[0]), True
+        if period is None:
+            return None
+        if amount.currency == "EUR" and not skilled:
+            weekly = amount.high * pay.hours["week"] / pay.hours[period]
+            if weekly > pay.weekly_cap_eur:
+                return "pay_above"
+        if not comparable:
+            return None
+        above = below = True
+        for country in candidates:
+            exact = None if inferred else country.minimum(period, self.today)
+            if exact is not None:
+                minimum, high, low, margin = exact, amount.high, amount.low, 1.0
+            else:
+                hourly = country.minimum("hour", self.today)
+                if hourly is None:
+                    monthly = country.minimum("month", self.today)
+                    if monthly is None:
+                        return None
+                    hourly = monthly / pay.hours["month"]
+                minimum = hourly
+                high = amount.high / pay.hours[period]
+                low = amount.low / pay.hours[period]
+                margin = pay.converted_below_ratio
+            above = above and high > ratio * minimum
+            below = below and not amount.net and low < margin * minimum
+        if above:
+            return "pay_above"
+        if below:
+            return "pay_below"
+        return None
+
+    def _infer_period(self, amount: _Amount, country: _Country) -> str | None:
+        """Guess hour or month for an amount with no period: whichever is nearer the minimum."""
+        hourly = country.minimum("hour", self.today)
+        monthly = country.minimum("month", self.today)
+        if hourly is None and monthly is None:
+            return None
+        hourly = hourly or monthly / self.pay.hours["month"]  # type: ignore[operator]
+        monthly = monthly or hourly * self.pay.hours["month"]
+        value = amount.high
+        as_hour = abs(math.log(value / hourly))
+        as_month = abs(math.log(value / monthly))
+        return "hour" if as_hour < as_month else "month"
+
+    def _amounts(self, folded: str) -> Iterator[_Amount]:
+        """Yield the wage amounts in the text, each with currency, period and net/gross."""
+        pay = self.pay
+        previous_end = 0
+        for m in pay.amount.finditer(folded):
+            currency_text = m.group("c1") or m.group("c2") or m.group("c3") or m.group("c4")
+            if not currency_text:
+                continue
+            currency = next(
+                (code for code, rx in pay.currencies.items() if rx.fullmatch(currency_text)),
+                None,
+            )
+            a = _number(m.group("a"), bool(m.group("ka")))
+            b = _number(m.group("b"), bool(m.group("kb"))) if m.group("b") else None
+            if currency is None or a is None or a <= 0:
+                continue
+            low, high = (a, b) if b is not None and b >= a else (a, a)
+            start, end = m.span()
+            while end > start and folded[end - 1].isspace():
+                end -= 1
+            before = _clause_before(folded, max(previous_end, start - 60), start)
+            after = _window_after(folded, end)
+            period, period_end = self._period(after, before)
+            rest = after[period_end:] if period_end else after
+            net = bool(pay.net.search(before[-25:]) or pay.net.search(after))
+            end += period_end
+            previous_end = end
+            if _is_not_pay(before, pay) or pay.not_pay_after.search(rest):
+                continue
+            yield _Amount(start, end, low, high, currency, period, net)
+
+    def _period(self, after: str, before: str) -> tuple[str | None, int]:
+        """Return the period written after the amount (and where it ends), else just before."""
+        best: tuple[int, str, int] | None = None
+        for period, rx in self.pay.periods.items():
+            m = rx.search(after)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), period, m.end())
+        if best is not None:
+            return best[1], best[2]
+        last: tuple[int, str] | None = None
+        for period, rx in self.pay.periods.items():
+            for m in rx.finditer(before):
+                if last is None or m.start() > last[0]:
+                    last = (m.start(), period)
+        return (last[1] if last else None), 0
+
+
+def _number(raw: str | None, thousands: bool) -> float | None:
+    if not raw:
+        return None
+    decimals = re.search(r"[.,](\d{1,2})$", raw)
+    whole = raw[: decimals.start()] if decimals else raw
+    digits = re.sub(r"\D", "", whole)
+    if not digits:
+        return None
+    value = float(digits) + (float(f"0.{decimals.group(1)}") if decimals else 0.0)
+    return value * 1000 if thousands else value
+
+
+_CLAUSE_END = re.compile(r"[,;!?\n]|\.\s")
+
+
+def _clause_before(text: str, start: int, end: int) -> str:
+    window = text[start:end]
+    cuts = list(_CLAUSE_END.finditer(window))
+    return window[cuts[-1].end() :] if cuts else window
+
+
+def _window_after(text: str, end: int) -> str:
+    window = text[end : end + 30]
+    cut = re.search(r"[\d\n,;]", window)
+    return window[: cut.start()] if cut else window
+
+
+def _is_not_pay(before: str, pay: _PayRules) -> bool:
+    costs = [m.end() for m in pay.not_pay.finditer(before)]
+    if not costs:
+        return False
+    wages = [m.end() for m in pay.pay_words.finditer(before)]
+    return not wages or costs[-1] > wages[-1]
+
+
+def _evidence(original: str, start: int, end: int) -> str:
+    """Quote the matched phrase as typed, widened to whole words, on one line."""
+    if start == end:
+        return ""
+    while start > 0 and original[start - 1].isalnum():
+        start -= 1
+    while end < len(original) and original[end].isalnum():
+        end += 1
+    phrase = " ".join(original[start:end].split()).strip(" ,;:–—-(")
+    if len(phrase) > MAX_EVIDENCE:
+        phrase = phrase[: MAX_EVIDENCE - 1].rstrip() + "…"
+    return phrase
+
+
+@lru_cache(maxsize=1)
+def default_scanner() -> Scanner:
+    """Return the scanner for the repository's dialogs (loaded once)."""
+    return Scanner.load()
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def scan_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `scan` options: the ad comes on stdin."""
+    parser.add_argument(
+        "--dialogs", type=Path, default=None, help="content folder (default: dialogs/)"
+    )
+
+
+def scan_command(args: argparse.Namespace) -> int:
+    """Read one job ad on stdin and print its red flags as one JSON object."""
+    dialogs = getattr(args, "dialogs", None)
+    scanner = Scanner.load(dialogs) if dialogs else default_scanner()
+    result = scanner.scan(sys.stdin.read())
+    print(json.dumps(result.to_json(), ensure_ascii=False))
+    return 0
