@@ -445,25 +445,25 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _engine_options(url: URL) -> dict[str, Any]:
+def _engine_options(url: URL, *, pooled: bool) -> dict[str, Any]:
     # Parameters never reach exception messages: they may hold conversation state.
     options: dict[str, Any] = {"hide_parameters": True}
     if url.get_backend_name() == "postgresql":
-        options.update(
-            pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=20,
-            connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
-        )
+        options["connect_args"] = {
+            "timeout": PG_CONNECT_TIMEOUT,
+            "command_timeout": PG_COMMAND_TIMEOUT,
+        }
+        if pooled:
+            # pre_ping: after a server restart the first request gets a fresh connection
+            # instead of an error.
+            options.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     return options
 
 
-def _create_engine(url: URL, **extra: Any) -> AsyncEngine:
-    options = {**_engine_options(url), **extra}
-    if options.get("poolclass") is NullPool:
-        options.pop("pool_size", None)
-        options.pop("max_overflow", None)
-    engine = create_async_engine(url, **options)
+def make_engine(url: URL, **extra: Any) -> AsyncEngine:
+    """Create an engine tuned for its backend (SQLite pragmas, PostgreSQL timeouts, pool)."""
+    pooled = extra.get("poolclass") is not NullPool
+    engine = create_async_engine(url, **_engine_options(url, pooled=pooled), **extra)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
     return engine
@@ -487,7 +487,7 @@ class SqlAlchemyStore(ConversationStore):
     def __init__(self, url: str | URL, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.url = async_url(url)
         self.clock = clock
-        self.engine = _create_engine(self.url)
+        self.engine = make_engine(self.url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._dialect = self.engine.dialect.name
 
@@ -663,7 +663,8 @@ def _upgrade_on(connection: Connection) -> None:
         log.info("database schema upgraded from %s to %s", before or "empty", after)
 
 
-def _ensure_folder(url: URL) -> None:
+def ensure_folder(url: URL) -> None:
+    """Create the folder of a SQLite file (the default lives in `data/`, which may not exist)."""
     path = _sqlite_file(url)
     if path is None:
         return
@@ -676,12 +677,12 @@ def _ensure_folder(url: URL) -> None:
 async def upgrade_database(url: str | URL) -> None:
     """Bring the schema to the newest revision; safe when several processes start at once."""
     url = async_url(url)
-    _ensure_folder(url)
+    ensure_folder(url)
     backend = url.get_backend_name()
     # SQLite: drive the transaction ourselves so DDL is atomic and BEGIN IMMEDIATE makes a
     # second process wait; PostgreSQL: DDL is transactional, an advisory lock serialises.
     extra = {"isolation_level": "AUTOCOMMIT"} if backend == "sqlite" else {}
-    engine = _create_engine(url, poolclass=NullPool, **extra)
+    engine = make_engine(url, poolclass=NullPool, **extra)
     try:
         async with engine.connect() as connection:
             if backend == "sqlite":
@@ -714,7 +715,7 @@ async def open_store(
     if migrate:
         await upgrade_database(url)
     else:
-        _ensure_folder(url)
+        ensure_folder(url)
     return SqlAlchemyStore(url, clock=clock)
 
 

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
-from bot.store import _create_engine, async_url, database_url, metadata
+from bot.store import async_url, database_url, ensure_folder, make_engine, metadata
 
 config = context.config
 if config.config_file_name is not None and "connection" not in config.attributes:
@@ -34,7 +34,8 @@ def run_migrations(connection: Connection) -> None:
 
 async def run_on_url(url: str) -> None:
     """Open a short-lived engine for the `alembic` command line."""
-    engine = _create_engine(async_url(url), poolclass=NullPool)
+    ensure_folder(async_url(url))
+    engine = make_engine(async_url(url), poolclass=NullPool)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(run_migrations)
