@@ -7,7 +7,9 @@ re-applying the event on a conflict), and where anonymous statistics are counted
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +20,9 @@ from bot.store import AlreadyExists, ConversationStore
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 100
+#: Longest pause between retries on a write conflict (seconds, jittered).
+MAX_BACKOFF = 0.05
 
 
 @dataclass
@@ -41,7 +45,9 @@ class Conversations:
         self, key: str, event: Event, *, channel: str, secret_hash: str | None = None
     ) -> Outcome:
         """Apply one event to a conversation, creating it on first contact."""
-        for _attempt in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:  # someone else wrote first: back off a little, then re-apply
+                await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * attempt)))
             stored = await self.store.get(key)
             state = stored.state if stored else None
             if state is None and not isinstance(event, Start):
