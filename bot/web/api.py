@@ -1,0 +1,198 @@
+"""The JSON API (`/api/v1`): parse, check the token, call the conversation service, render.
+
+A conversation id is random and public to its holder; the bearer token, shown once, is
+kept only as a hash. A wrong token, a missing token and an unknown id get the same 401,
+so ids cannot be probed. Nothing typed, no token, id or address is ever logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bot.model import Event, Pick, Reply, SetLanguage, Start, Text
+from bot.pseudonym import pseudonym, token_hash
+from bot.service import Conversations
+from bot.store import Stored
+from bot.web.errors import ApiError, ErrorOut, unauthorized
+from bot.web.schemas import ConversationIn, ConversationOut, MessageIn, MessagesOut
+
+CHANNEL = "web"
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in {
+        401: "Missing or wrong token, or no such conversation",
+        413: "Body larger than 16 kB",
+        422: "Broken JSON or wrong fields",
+        429: "Too many requests (see Retry-After)",
+        503: "Database unreachable: try again in a minute",
+    }.items()
+}
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=_ERRORS)
+bearer = HTTPBearer(auto_error=False, description="The token returned when the conversation began")
+
+
+def service_of(request: Request) -> Conversations:
+    """Return the running conversation service (503 while the app starts or stops)."""
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        raise ApiError(503, "unavailable", "The service is starting. Please try again.", 5)
+    return service
+
+
+def limit_address(request: Request) -> None:
+    """Spend one request from the client address's budget (429 when it is used up)."""
+    address = request.client.host if request.client else "unknown"
+    wait = request.app.state.address_limits.take(address)
+    if wait:
+        raise ApiError(429, "rate_limited", "Too many requests. Please slow down.", wait)
+
+
+Service = Annotated[Conversations, Depends(service_of)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def conversation_key(request: Request, conversation_id: str) -> str:
+    """Return the pseudonym a web conversation is stored under."""
+    return pseudonym(request.app.state.pseudonym_key, CHANNEL, conversation_id)
+
+
+async def authorized(
+    request: Request, service: Conversations, conversation_id: str, credentials: Credentials
+) -> tuple[str, Stored]:
+    """Return the conversation's key and row if the token matches, else raise 401."""
+    if credentials is None or len(conversation_id) > 64 or len(credentials.credentials) > 128:
+        raise unauthorized()
+    key = conversation_key(request, conversation_id)
+    stored = await service.store.get(key)
+    expected = (stored.secret_hash or "") if stored else ""
+    given = token_hash(credentials.credentials)
+    # Compare even when there is no row, so an unknown id takes as long as a wrong token.
+    matches = hmac.compare_digest(expected.encode() or b"-", given.encode())
+    if stored is None or not matches:
+        raise unauthorized()
+    request.state.lang = stored.state.get("lang") if isinstance(stored.state, dict) else None
+    return key, stored
+
+
+def limit_conversation(request: Request, key: str) -> None:
+    """Spend one request from the conversation's budget (429 when it is used up)."""
+    wait = request.app.state.conversation_limits.take(key)
+    if wait:
+        raise ApiError(429, "rate_limited", "Too many messages. Please wait a moment.", wait)
+
+
+def render(replies: list[Reply]) -> list[dict[str, Any]]:
+    """Turn engine replies into API messages."""
+    return [reply.to_json() for reply in replies]
+
+
+def event_of(body: MessageIn) -> Event:
+    """Map a message body to an engine event."""
+    if body.choice is not None:
+        if body.choice.startswith("lang:"):
+            return SetLanguage(body.choice[5:])
+        return Pick(body.choice)
+    return Text(body.text or "")
+
+
+@router.post(
+    "/conversations",
+    status_code=201,
+    response_model=ConversationOut,
+    dependencies=[Depends(limit_address)],
+    summary="Start a conversation",
+)
+async def create_conversation(
+    request: Request,
+    service: Service,
+    body: Annotated[ConversationIn | None, Body()] = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> dict[str, Any]:
+    """Start a conversation; the token in the answer is shown once and never again."""
+    body = body or ConversationIn()
+    request.state.lang = body.lang
+    conversation_id = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)
+    key = conversation_key(request, conversation_id)
+    event = Start(lang=body.lang, hint=accept_language, campaign=body.campaign)
+    outcome = await service.handle(key, event, channel=CHANNEL, secret_hash=token_hash(token))
+    return {
+        "id": conversation_id,
+        "token": token,
+        "lang": outcome.lang,
+        "messages": render(outcome.replies),
+    }
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessagesOut,
+    dependencies=[Depends(limit_address)],
+    summary="Send typed text or a pressed choice",
+)
+async def send_message(
+    request: Request,
+    conversation_id: str,
+    body: MessageIn,
+    service: Service,
+    credentials: Credentials,
+) -> dict[str, Any]:
+    """Apply the person's text or choice and return the bot's answer."""
+    key, _stored = await authorized(request, service, conversation_id, credentials)
+    limit_conversation(request, key)
+    outcome = await service.handle(key, event_of(body), channel=CHANNEL)
+    if await _erased_meanwhile(service, key):
+        raise unauthorized()
+    return {"messages": render(outcome.replies), "lang": outcome.lang}
+
+
+async def _erased_meanwhile(service: Conversations, key: str) -> bool:
+    """Undo a row the service re-created because an erase raced this message."""
+    stored = await service.store.get(key)
+    if stored is not None and not stored.secret_hash:
+        await service.store.delete(key)
+        return True
+    return stored is None
+
+
+@router.get(
+    "/conversations/{conversation_id}",
+    response_model=MessagesOut,
+    dependencies=[Depends(limit_address)],
+    summary="Show the pending prompt again (after a reload)",
+)
+async def get_conversation(
+    request: Request, conversation_id: str, service: Service, credentials: Credentials
+) -> dict[str, Any]:
+    """Return the prompt waiting for an answer."""
+    key, _stored = await authorized(request, service, conversation_id, credentials)
+    limit_conversation(request, key)
+    outcome = await service.pending(key)
+    if outcome is None:
+        raise unauthorized()
+    return {"messages": render(outcome.replies), "lang": outcome.lang}
+
+
+@router.delete(
+    "/conversations/{conversation_id}",
+    status_code=204,
+    response_class=Response,
+    dependencies=[Depends(limit_address)],
+    summary="Erase the conversation",
+)
+async def delete_conversation(
+    request: Request, conversation_id: str, service: Service, credentials: Credentials
+) -> Response:
+    """Erase every trace of the conversation; later calls with its token get 401."""
+    key, stored = await authorized(request, service, conversation_id, credentials)
+    # No per-conversation limit here: erasing must always work, even after a burst.
+    lang = stored.state.get("lang", "") if isinstance(stored.state, dict) else ""
+    await service.erase(key, channel=CHANNEL, lang=lang)
+    return Response(status_code=204)
