@@ -258,7 +258,7 @@ def _flag(raw: Any, sets: dict[str, Any], index: int) -> _Flag:
     return _Flag(
         id=raw["id"],
         weight=weight,
-        why=" ".join(why.split()),
+        why=why,  # exactly as written: it is the gettext message id
         patterns=_patterns(raw.get("patterns"), sets, f"{where}.patterns"),
         exceptions=_patterns(raw.get("except"), sets, f"{where}.except"),
         except_anywhere=_patterns(raw.get("except_anywhere"), sets, f"{where}.except_anywhere"),
