@@ -442,17 +442,17 @@ async def flyer_page(request: Request, code: str) -> Response:
         for lang in langs
     )
 
-    def words(message: str) -> str:
-        return " · ".join(
+    def words(message: str, sep: str = " · ") -> str:
+        return sep.join(
             f'<span lang="{lang}">{_e(translate(lang, message))}</span>' for lang in langs
         )
 
     sheet = (
-        f'<article class="sheet {size}" aria-label="Flyer {size.upper()}">'
+        f'<article class="sheet {size} langs-{len(langs)}" aria-label="Flyer {size.upper()}">'
         f'<div class="headlines">{headlines}</div>'
         f'<div class="qr-box">{qr_svg(link, title=link)}</div>'
         f'<p class="qr-link">{_e(link.removeprefix("https://"))}</p>'
-        f'<div class="helpline"><p class="helpline-label">{words(FLYER_HELPLINE)}</p>'
+        f'<div class="helpline"><p class="helpline-label">{words(FLYER_HELPLINE, "")}</p>'
         f'<p class="number"><strong>{HELPLINE_LT}</strong> <span class="where">'
         f"{words(FLYER_FREE_IN_LT)}</span></p>"
         f'<p class="number"><strong>{HELPLINE_ABROAD}</strong> <span class="where">'
