@@ -1,0 +1,566 @@
+"""The Telegram channel: python-telegram-bot in front of the conversation service.
+
+`TelegramChannel(settings, service)` is started and stopped by `serve`. Without
+PUBLIC_BASE_URL it polls; with it, Telegram posts to `/telegram/webhook`, whose route in the
+web app calls `handle_webhook`. Each update becomes one engine Event (a command, a button
+press or typed text) and the replies are sent back as messages with inline keyboards
+(`bot.telegram_render`).
+
+What this adapter keeps, in memory only, per pseudonym: the conversation's language and the
+ids and dates of recent messages (never their text), so that /forget can delete them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import re
+import time
+import traceback
+from collections import OrderedDict, deque
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from weakref import WeakValueDictionary
+
+from starlette.requests import Request
+from starlette.responses import Response
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import DEFAULT_LANGUAGE, LANGUAGES
+from bot.i18n import N_, negotiate
+from bot.model import Event, Help, Pick, Reply, Restart, Start, Text
+from bot.pseudonym import pseudonym
+from bot.service import Conversations
+from bot.settings import Settings
+from bot.store import StoreUnavailable
+from bot.telegram_render import render
+
+# Opt in to PTB's coming behaviour (time periods as timedelta); without it every 429 also
+# raises a deprecation warning from inside the library.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+ALLOWED_UPDATES = ["message", "callback_query"]
+#: Telegram's rule for deep-link parameters; `<code>__<lang>` also picks the language.
+START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LANGUAGE_SUFFIX = "__"
+#: Telegram keeps an undelivered update for 24 hours; remember ids a little longer.
+UPDATE_TTL = timedelta(hours=25)
+#: Bots may delete messages in a private chat only while they are younger than this.
+DELETE_WINDOW = timedelta(hours=48)
+DELETE_MARGIN = timedelta(minutes=5)
+DELETE_BATCH = 100
+#: A webhook update that fails this often is acknowledged anyway, to end the retries.
+MAX_DELIVERIES = 3
+REMEMBERED_CHATS = 10_000
+REMEMBERED_MESSAGES = 500
+REMEMBERED_FAILURES = 1_000
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+COMMANDS = (
+    ("start", N_("Start again")),
+    ("menu", N_("Main menu")),
+    ("help", N_("Get help now")),
+    ("language", N_("Change language")),
+    ("privacy", N_("Privacy: what I keep")),
+    ("forget", N_("Erase this chat")),
+)
+SIMPLE_COMMANDS: dict[str, Event] = {
+    "menu": Restart(),
+    "help": Help(),
+    "language": Pick("lang"),
+    "privacy": Pick("go:about"),
+}
+
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again, or type /menu.")
+TRY_LATER = N_("Sorry, I cannot answer right now. Please try again in a minute.")
+ERASED = N_("Done. I have erased our conversation.")
+DELETED = N_("Messages deleted: {count}.")
+TOO_OLD = N_(
+    "Messages I could not delete, because Telegram allows it only within 48 hours: {count}."
+)
+NOT_DELETED = N_("Messages I could not delete: {count}.")
+DELETE_CHAT = N_(
+    "Some messages may still be in this chat. To be sure, delete the chat in Telegram as well."
+)
+
+
+def parse_start_payload(args: Sequence[str] | None) -> tuple[str | None, str | None]:
+    """Return (campaign, language) from `/start <code>` or `/start <code>__<lang>`."""
+    if not args or len(args) != 1 or not START_PAYLOAD.fullmatch(args[0]):
+        return None, None  # not a deep link we made: start as if there were none
+    payload = args[0]
+    code, separator, suffix = payload.rpartition(LANGUAGE_SUFFIX)
+    if separator and suffix in LANGUAGES:
+        return code or None, suffix
+    return payload, None
+
+
+def file_url(base_url: str) -> str:
+    """Return the file download base that goes with a Bot API base URL."""
+    root = base_url.rstrip("/")
+    root = root.removesuffix("/bot")
+    return f"{root}/file/bot"
+
+
+def _seconds(period: int | float | timedelta) -> float:
+    return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+def _where(error: BaseException) -> str:
+    """Return the file and line an error came from: enough to debug, no personal data."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+
+
+class RetryingLimiter(BaseRateLimiter[None]):
+    """Wait out 429 `retry_after` and retry Bot API server errors with backoff, on every call.
+
+    PTB sends every Bot API call except getUpdates through the rate limiter, so this is the
+    one place that makes replies survive flood control and a flaky API.
+    """
+
+    def __init__(self, attempts: int = 4, backoff: float = 0.5, max_wait: float = 120.0):
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_wait = max_wait
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Call the Bot API, retrying what may succeed later."""
+        attempt = 1
+        while True:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                delay = _seconds(error.retry_after)
+                if attempt >= self.attempts or delay > self.max_wait:
+                    raise
+                log.warning("Bot API flood control on %s: waiting %.1f s", endpoint, delay)
+            except NetworkError as error:
+                # BadRequest never gets better and a timed-out send may have arrived (both
+                # subclass NetworkError); plain NetworkError is a 5xx or a dropped connection.
+                if type(error) is not NetworkError or attempt >= self.attempts:
+                    raise
+                delay = self.backoff * 2 ** (attempt - 1)
+                log.warning("Bot API error on %s; retry %d in %.2f s", endpoint, attempt, delay)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class ChatMemory:
+    """What the adapter remembers about one chat, in memory only: never any text."""
+
+    lang: str | None = None
+    commands_lang: str | None = None
+    #: (message id, POSIX time) of recent messages in both directions, for /forget.
+    messages: deque[tuple[int, float]] = field(
+        default_factory=lambda: deque(maxlen=REMEMBERED_MESSAGES)
+    )
+
+    def remember(self, message: Message) -> None:
+        """Keep a message's id and date so that /forget can delete it."""
+        self.messages.append((message.message_id, _timestamp(message.date)))
+
+
+def _timestamp(moment: datetime | None) -> float:
+    return moment.timestamp() if moment else time.time()
+
+
+class TelegramChannel:
+    """Run the bot on Telegram: polling, or a webhook inside the web app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: Conversations,
+        *,
+        retry_backoff: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ):
+        if settings.telegram_bot_token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.settings = settings
+        self.service = service
+        self.translator = service.engine.translator
+        self.webhook = bool(settings.public_base_url)
+        self._key = settings.pseudonym_key()
+        self._secret = settings.webhook_secret() if self.webhook else None
+        self._limiter = RetryingLimiter(backoff=retry_backoff)
+        self._clock = clock
+        self._app: Application | None = None
+        self._chats: OrderedDict[str, ChatMemory] = OrderedDict()
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._failures: OrderedDict[int, int] = OrderedDict()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def application(self) -> Application | None:
+        """Return the running PTB Application, if started."""
+        return self._app
+
+    async def start(self) -> None:
+        """Connect to the Bot API, set the command menus, then poll or register the webhook."""
+        assert self.settings.telegram_bot_token is not None
+        base = self.settings.telegram_api_base_url.rstrip("/")
+        builder = (
+            Application.builder()
+            .token(self.settings.telegram_bot_token.get_secret_value())
+            .base_url(base)
+            .base_file_url(file_url(base))
+            .concurrent_updates(True)  # different people in parallel; one person in order
+            .rate_limiter(self._limiter)
+        )
+        if self.webhook:
+            builder = builder.updater(None)
+        app = builder.build()
+        self._add_handlers(app)
+        await app.initialize()
+        try:
+            await self._set_commands(app.bot)
+            if self.webhook:
+                await app.bot.set_webhook(
+                    url=f"{str(self.settings.public_base_url).rstrip('/')}{WEBHOOK_PATH}",
+                    secret_token=self._secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+            await app.start()
+            if app.updater is not None:
+                await app.updater.start_polling(
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                    error_callback=self._polling_error,
+                )
+        except BaseException:
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+            raise
+        self._app = app
+        log.info("Telegram channel started (%s)", "webhook" if self.webhook else "polling")
+
+    async def stop(self) -> None:
+        """Stop polling and processing; the webhook stays registered for the next start."""
+        app, self._app = self._app, None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    def _add_handlers(self, app: Application) -> None:
+        private = filters.ChatType.PRIVATE
+        app.add_handler(CommandHandler("start", self._on_start, filters=private))
+        app.add_handler(CommandHandler("forget", self._on_forget, filters=private))
+        app.add_handler(CommandHandler(list(SIMPLE_COMMANDS), self._on_command, filters=private))
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_message
+            )
+        )
+        app.add_error_handler(self._on_error)
+
+    def _commands(self, lang: str) -> list[BotCommand]:
+        return [BotCommand(name, self.translator.gettext(lang, text)) for name, text in COMMANDS]
+
+    async def _set_commands(self, bot: Bot) -> None:
+        """Set the command menu in each language, and English for everyone else."""
+        try:
+            for lang in LANGUAGES:
+                await bot.set_my_commands(self._commands(lang), language_code=lang)
+            await bot.set_my_commands(self._commands(DEFAULT_LANGUAGE))
+        except TelegramError as error:  # a missing menu must not keep the bot from working
+            log.warning("could not set the command menus: %s", type(error).__name__)
+
+    def _polling_error(self, error: TelegramError) -> None:
+        # PTB's default logs the exception text, which can include the request URL.
+        log.warning("polling for updates failed: %s", type(error).__name__)
+
+    # -- webhook ------------------------------------------------------------------------
+
+    async def handle_webhook(self, request: Request) -> Response:
+        """Check the secret, drop redeliveries, process the update now; 500 asks for a retry."""
+        app = self._app
+        if app is None or self._secret is None:
+            return Response(status_code=503)
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            return Response(status_code=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, app.bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            update = None
+        if update is None:
+            return Response(status_code=400)
+        update_id = update.update_id
+        failed_before = self._failures.get(update_id, 0)
+        # A redelivery after our own failure must run again; any other one is a duplicate.
+        if failed_before == 0 and not await self._first_delivery(update_id):
+            return Response(status_code=200)
+        await app.process_update(update)
+        failed = self._failures.get(update_id, 0)
+        if failed_before < failed < MAX_DELIVERIES:
+            return Response(status_code=500)
+        self._failures.pop(update_id, None)
+        return Response(status_code=200)
+
+    async def _first_delivery(self, update_id: int) -> bool:
+        try:
+            return await self.service.store.remember_update(update_id, UPDATE_TTL)
+        except StoreUnavailable:
+            return True  # cannot tell; the handler will meet the outage and ask for a retry
+
+    # -- handlers -----------------------------------------------------------------------
+
+    async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Open or reopen the conversation; a deep link may carry a campaign and a language."""
+        campaign, lang = parse_start_payload(context.args)
+        user = update.effective_user
+        hint = user.language_code if user else None
+        await self._converse(update, context, Start(lang=lang, hint=hint, campaign=campaign))
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Map /menu, /help, /language and /privacy to their engine events."""
+        assert update.message is not None and update.message.text is not None
+        name = update.message.text.split()[0][1:].split("@")[0].lower()
+        await self._converse(update, context, SIMPLE_COMMANDS[name])
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pass typed text (or a caption) to the engine; other media count as no text."""
+        assert update.message is not None
+        message = update.message
+        await self._converse(update, context, Text(message.text or message.caption or ""))
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Turn a button press into a Pick of its choice id."""
+        query = update.callback_query
+        assert query is not None
+        message = query.message
+        if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
+            await self._answer(query)
+            return
+        await self._converse(update, context, Pick(query.data), query=query)
+
+    async def _on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Erase the conversation, then delete this chat's recent messages; say what is left."""
+        user, chat, message = update.effective_user, update.effective_chat, update.message
+        assert user is not None and chat is not None and message is not None
+        key = self._pseudonym(user.id)
+        async with self._lock(key):
+            memory = self._memory(key)
+            memory.remember(message)
+            lang = memory.lang or await self.service.language(key) or negotiate(user.language_code)
+            await self.service.erase(key, channel=CHANNEL, lang=lang)
+            self._chats.pop(key, None)
+            deleted, too_old, failed = await self._delete(context.bot, chat.id, memory)
+            if memory.commands_lang is not None:
+                await self._quietly(context.bot.delete_my_commands(BotCommandScopeChat(chat.id)))
+            lines = [self._t(lang, ERASED)]
+            if deleted:
+                lines.append(self._t(lang, DELETED).format(count=deleted))
+            if too_old:
+                lines.append(self._t(lang, TOO_OLD).format(count=too_old))
+            if failed:
+                lines.append(self._t(lang, NOT_DELETED).format(count=failed))
+            lines.append(self._t(lang, DELETE_CHAT))
+            sent = await context.bot.send_message(chat.id, "\n\n".join(lines))
+            self._memory(key).remember(sent)  # a second /forget removes this one too
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a failed update without personal data, apologise once, and carry on."""
+        error = context.error
+        name = type(error).__name__ if error else "error"
+        where = _where(error) if error else ""
+        if not isinstance(update, Update) or update.effective_user is None:
+            log.error("Telegram error outside a conversation: %s%s", name, where)
+            return
+        key = self._pseudonym(update.effective_user.id)
+        first = self._note_failure(update.update_id)
+        log.error("update failed for %s…: %s%s", key[:8], name, where)
+        chat = update.effective_chat
+        if not first or chat is None:
+            return  # this person already has an apology for this update
+        memory = self._chats.get(key)
+        lang = (memory.lang if memory else None) or negotiate(update.effective_user.language_code)
+        text = TRY_LATER if isinstance(error, StoreUnavailable) else APOLOGY
+        try:
+            sent = await context.bot.send_message(chat.id, self._t(lang, text))
+        except TelegramError as failure:
+            log.error("could not apologise to %s…: %s", key[:8], type(failure).__name__)
+            return
+        if memory is not None:
+            memory.remember(sent)
+
+    # -- one turn -----------------------------------------------------------------------
+
+    async def _converse(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        event: Event,
+        query: CallbackQuery | None = None,
+    ) -> None:
+        """Run one event for one person, strictly after their previous one, and reply."""
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None
+        key = self._pseudonym(user.id)
+        # Take the lock before any await, so updates queue in the order they arrived.
+        async with self._lock(key):
+            if query is not None:
+                await self._answer(query)
+            memory = self._memory(key)
+            if update.message is not None:
+                memory.remember(update.message)
+            replies = await self._handle(key, event, user.language_code, memory)
+            if query is not None:
+                # The pressed keyboard is spent: take it away so it cannot be pressed again.
+                await self._quietly(query.edit_message_reply_markup(reply_markup=None))
+            await self._follow_language(context.bot, chat.id, memory, user.language_code)
+            for outgoing in render(replies):
+                sent = await context.bot.send_message(
+                    chat.id,
+                    outgoing.text,
+                    reply_markup=outgoing.keyboard,
+                    protect_content=outgoing.protect,
+                    link_preview_options=NO_PREVIEW,
+                )
+                memory.remember(sent)
+
+    async def _handle(
+        self, key: str, event: Event, hint: str | None, memory: ChatMemory
+    ) -> list[Reply]:
+        """Apply the event; a first contact without /start begins with the person's language."""
+        if memory.lang is None and not isinstance(event, Start):
+            memory.lang = await self.service.language(key)
+            if memory.lang is None:
+                outcome = await self.service.handle(key, Start(hint=hint), channel=CHANNEL)
+                replies = list(outcome.replies)
+                if isinstance(event, Text):  # typed text must still reach the detector
+                    outcome = await self.service.handle(key, event, channel=CHANNEL)
+                    replies += outcome.replies
+                memory.lang = outcome.lang
+                return replies
+        outcome = await self.service.handle(key, event, channel=CHANNEL)
+        memory.lang = outcome.lang
+        return outcome.replies
+
+    async def _follow_language(
+        self, bot: Bot, chat_id: int, memory: ChatMemory, client_code: str | None
+    ) -> None:
+        """Show this chat's command menu in the conversation's language, once it differs."""
+        if memory.commands_lang is None:
+            memory.commands_lang = negotiate(client_code)  # the per-language menus cover it
+        if memory.lang is None or memory.lang == memory.commands_lang:
+            return
+        scope = BotCommandScopeChat(chat_id)
+        if await self._quietly(bot.set_my_commands(self._commands(memory.lang), scope=scope)):
+            memory.commands_lang = memory.lang
+
+    async def _delete(self, bot: Bot, chat_id: int, memory: ChatMemory) -> tuple[int, int, int]:
+        """Delete the remembered messages Telegram still allows; return deleted, old, failed."""
+        oldest = self._clock() - (DELETE_WINDOW - DELETE_MARGIN).total_seconds()
+        recent = [message_id for message_id, at in memory.messages if at > oldest]
+        too_old = len(memory.messages) - len(recent)
+        deleted = failed = 0
+        for start in range(0, len(recent), DELETE_BATCH):
+            batch = recent[start : start + DELETE_BATCH]
+            if await self._quietly(bot.delete_messages(chat_id, batch)):
+                deleted += len(batch)
+            else:
+                failed += len(batch)
+        memory.messages.clear()
+        return deleted, too_old, failed
+
+    # -- small helpers ------------------------------------------------------------------
+
+    def _t(self, lang: str, message: str) -> str:
+        return self.translator.gettext(lang, message)
+
+    def _pseudonym(self, user_id: int) -> str:
+        return pseudonym(self._key, CHANNEL, user_id)
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    def _memory(self, key: str) -> ChatMemory:
+        memory = self._chats.pop(key, None)
+        if memory is None:
+            memory = ChatMemory()
+        self._chats[key] = memory
+        while len(self._chats) > REMEMBERED_CHATS:
+            self._chats.popitem(last=False)
+        return memory
+
+    def _note_failure(self, update_id: int) -> bool:
+        """Count a failed update; True the first time it fails."""
+        count = self._failures.pop(update_id, 0) + 1
+        self._failures[update_id] = count
+        while len(self._failures) > REMEMBERED_FAILURES:
+            self._failures.popitem(last=False)
+        return count == 1
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        """Stop the button's spinner; an old query that cannot be answered any more is fine."""
+        await self._quietly(query.answer())
+
+    @staticmethod
+    async def _quietly(call: Coroutine[Any, Any, Any]) -> bool:
+        """Await a Bot API call whose failure must not cost the person their answer."""
+        try:
+            result = await call
+        except TelegramError as error:
+            log.debug("optional Bot API call failed: %s", type(error).__name__)
+            return False
+        return result is not False

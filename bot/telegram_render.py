@@ -1,0 +1,134 @@
+"""Turn engine Replies into Telegram messages: plain text, inline keyboards, split long texts.
+
+Pure functions, no Bot API calls: the adapter in `bot.telegram_bot` sends what this builds.
+Text is sent without parse mode, so nothing a translator writes can break the markup, and
+Telegram still turns phone numbers into tappable links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.model import Choice, Contact, Reply
+
+#: Telegram's limit for one message, counted in UTF-16 code units.
+MAX_MESSAGE = 4096
+#: Telegram's limit for `callback_data`, in bytes.
+MAX_CALLBACK_DATA = 64
+#: Buttons whose labels are all this short go two to a row (languages, countries).
+SHORT_LABEL = 18
+
+_SENTENCE_END = re.compile(r"[.!?…][»\"')\]]*(?=\s)")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Telegram message to send: its text, its keyboard and whether to protect it."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    protect: bool = False
+
+
+def utf16_length(text: str) -> int:
+    """Return the length Telegram counts: UTF-16 code units (an emoji may count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting_prefix(text: str, limit: int) -> int:
+    """Return how many characters of `text` fit into `limit` UTF-16 units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """Return where to cut `text` so the head fits: a paragraph, sentence, line or word end."""
+    end = _fitting_prefix(text, limit)
+    head = text[:end]
+    paragraph = head.rfind("\n\n")
+    # Prefer the largest natural boundary, but not one that leaves a tiny first piece.
+    if paragraph > end // 2:
+        return paragraph
+    sentences = [m.end() for m in _SENTENCE_END.finditer(head)]
+    if sentences and sentences[-1] > end // 4:
+        return sentences[-1]
+    for separator in ("\n", " "):
+        position = head.rfind(separator)
+        if position > 0:
+            return position
+    return end
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split a text into messages under Telegram's limit, at sentence boundaries if possible."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while utf16_length(rest) > limit:
+        cut = _cut_point(rest, limit)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def render_contact(contact: Contact) -> str:
+    """Render a contact card as short lines; the phone stays plain so Telegram links it."""
+    lines = [f"☎ {contact.name}"]
+    if contact.phone:
+        lines.append(f"📞 {contact.phone}")
+    if contact.hours:
+        lines.append(f"🕒 {contact.hours}")
+    if contact.languages:
+        lines.append("🗣 " + ", ".join(lang.upper() for lang in contact.languages))
+    if contact.email:
+        lines.append(f"✉ {contact.email}")
+    if contact.url:
+        lines.append(f"🌐 {contact.url}")
+    if contact.note:
+        lines.append(contact.note)
+    return "\n".join(lines)
+
+
+def callback_data(choice: Choice) -> str:
+    """Return the id a button sends back; refuse ids Telegram would reject."""
+    if not choice.id or len(choice.id.encode()) > MAX_CALLBACK_DATA:
+        # Ids come from the dialog files; `validate` should have caught this already.
+        raise ValueError(f"choice id is empty or longer than {MAX_CALLBACK_DATA} bytes")
+    return choice.id
+
+
+def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """Lay out choices as an inline keyboard: one per row, two when every label is short."""
+    if not choices:
+        return None
+    buttons = [InlineKeyboardButton(c.label, callback_data=callback_data(c)) for c in choices]
+    width = 2 if all(len(c.label) <= SHORT_LABEL for c in choices) else 1
+    rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    return InlineKeyboardMarkup(rows)
+
+
+def render(replies: Sequence[Reply]) -> list[Outgoing]:
+    """Render one turn's replies; a turn with a handoff is protected from forwarding."""
+    protect = any(reply.kind == "handoff" for reply in replies)
+    messages: list[Outgoing] = []
+    for reply in replies:
+        text = "\n\n".join([reply.text, *(render_contact(c) for c in reply.contacts)]).strip()
+        markup = keyboard(reply.choices)
+        pieces = split_text(text) if text else []
+        if not pieces:
+            if markup is None:
+                continue
+            pieces = ["…"]
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            messages.append(Outgoing(piece, markup if last else None, protect))
+    return messages
