@@ -105,9 +105,9 @@ TRY_LATER = N_("Sorry, I cannot answer right now. Please try again in a minute."
 ERASED = N_("Done. I have erased our conversation.")
 DELETED = N_("Messages deleted: {count}.")
 TOO_OLD = N_(
-    "Messages I could not delete, because Telegram allows it only within 48 hours: {count}."
+    "Older messages that cannot be deleted (Telegram allows it only within 48 hours): {count}."
 )
-NOT_DELETED = N_("Messages I could not delete: {count}.")
+NOT_DELETED = N_("Messages that could not be deleted: {count}.")
 DELETE_CHAT = N_(
     "Some messages may still be in this chat. To be sure, delete the chat in Telegram as well."
 )
