@@ -1,0 +1,570 @@
+"""The danger-signal detector: read free text for signs of trafficking and exploitation.
+
+Every message a person types passes through `Detector.detect` before anything else. The
+vocabulary is data (`dialogs/signals/*.yaml`, format in `dialogs/signals/README.md`) so
+that a domain expert can extend it without Python. Matching works on word stems (Snowball
+for lt/ru/en, a light stemmer for uk), Latin transliteration of Russian and Ukrainian,
+Lithuanian without diacritics and one-letter typos in longer words; a negation just before
+a match, or a harmless context in the same sentence ("renew my passport", "a film about
+trafficking"), cancels it. Each hit carries the words it matched, so a reviewer can see why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz.distance import OSA
+
+from bot import DIALOGS_DIR, LANGUAGES
+from bot.text import (
+    language_of_tokens,
+    normalize,
+    stem,
+    strip_diacritics_lt,
+    token_spans,
+    translit_to_cyrillic,
+)
+
+CATEGORIES = (
+    "documents_taken",
+    "confinement",
+    "violence",
+    "threats",
+    "debt_bondage",
+    "wages_withheld",
+    "sexual_exploitation",
+    "forced_crime",
+    "deception",
+    "abusive_conditions",
+    "isolation",
+    "immediate_danger",
+)
+_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
+SIGNALS_DIR = DIALOGS_DIR / "signals"
+
+#: Negation cues cancel a match when they stand this many words before it (same clause).
+NEGATION_REACH = 2
+#: Typos: stems at least this long may differ by one edit (two from `FUZZY_TWO`).
+FUZZY_MIN, FUZZY_TWO = 5, 9
+#: Longer texts are cut here; nobody in danger writes more, and it bounds the work.
+MAX_CHARS = 4000
+
+
+class SignalsError(ValueError):
+    """A signals file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One danger signal: its category and the words of the original text that showed it."""
+
+    category: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the detector found in one text."""
+
+    danger: bool
+    urgent: bool
+    signals: tuple[Signal, ...]
+    lang: str
+
+    @property
+    def categories(self) -> list[str]:
+        """Return each category found once, in the fixed order of `CATEGORIES`."""
+        found = {s.category for s in self.signals}
+        return [c for c in CATEGORIES if c in found]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the `detect` command's JSON object (see DESIGN.md)."""
+        return {
+            "danger": self.danger,
+            "urgent": self.urgent,
+            "signals": self.categories,
+            "lang": self.lang,
+        }
+
+
+# --- compiled vocabulary ---------------------------------------------------------------
+
+# A key says how one alternative of a pattern term is compared with a token:
+# ("stem", lang, stem) | ("exact", word) | ("prefix", start) | ("neg",)
+Key = tuple[str, ...]
+
+
+@dataclass
+class _Rule:
+    """One compiled pattern: all of its terms must match within one sentence."""
+
+    category: str | None  # None: a global harmless context
+    benign: bool
+    size: int  # number of terms
+    window: int
+    ordered: bool
+    urgent: bool
+    strong: bool  # ignores the category's harmless contexts
+    negatable: bool
+    max_tokens: int  # 0: any sentence length
+    source: str  # "file.yaml: en: pattern", for explanations and errors
+
+
+@dataclass
+class _Vocabulary:
+    rules: list[_Rule] = field(default_factory=list)
+    # key -> [(rule index, term index)]
+    index: dict[Key, list[tuple[int, int]]] = field(default_factory=dict)
+    prefix_lengths: set[int] = field(default_factory=set)
+    # (lang, first two letters) -> stems that may be matched with a typo
+    fuzzy: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    negations: set[str] = field(default_factory=set)
+    clause_words: set[str] = field(default_factory=set)
+
+
+def _parse_term(term: str, lang: str, where: str, groups: dict[str, dict[str, str]]) -> list[Key]:
+    """Compile one pattern term (`a|b*|=c|NEG|GROUP`) written in `lang` into keys."""
+    keys: list[Key] = []
+    for alt in term.split("|"):
+        if not alt:
+            raise SignalsError(f"{where}: empty alternative in {term!r}")
+        if alt == "NEG":
+            keys.append(("neg",))
+            continue
+        if _GROUP_RE.fullmatch(alt):
+            if alt not in groups:
+                raise SignalsError(f"{where}: unknown word group {alt!r}")
+            if lang not in groups[alt]:
+                raise SignalsError(f"{where}: word group {alt!r} has no {lang!r} words")
+            keys.extend(_parse_term(groups[alt][lang], lang, f"{where}: {alt}", {}))
+            continue
+        kind = "stem"
+        if alt.startswith("="):
+            kind, alt = "exact", alt[1:]
+        elif alt.endswith("*"):
+            kind, alt = "prefix", alt[:-1]
+        word = normalize(alt)
+        if lang == "lt":
+            word = strip_diacritics_lt(word)
+        spans = token_spans(word)
+        if len(spans) != 1 or spans[0][0] != word:
+            raise SignalsError(f"{where}: {alt!r} is not one word (write words apart)")
+        if kind == "stem":
+            keys.append(("stem", lang, stem(word, lang)))
+        else:
+            keys.append((kind, word))
+    return keys
+
+
+_GROUP_RE = re.compile(r"[A-Z][A-Z_]+")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SignalsError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or data.get("kind") != "signals" or data.get("schema") != 1:
+        raise SignalsError(f"{path.name}: must start with `kind: signals` and `schema: 1`")
+    unknown = set(data) - {
+        "kind",
+        "schema",
+        "category",
+        "urgent",
+        "window",
+        "rules",
+        "benign",
+        "negation",
+        "clause_breaks",
+        "harmless_context",
+        "groups",
+    }
+    if unknown:
+        raise SignalsError(f"{path.name}: unknown key(s) {sorted(unknown)}")
+    return data
+
+
+def _collect_groups(path: Path, data: dict[str, Any], groups: dict[str, dict[str, str]]) -> None:
+    section = data.get("groups") or {}
+    if not isinstance(section, dict):
+        raise SignalsError(f"{path.name}: `groups` maps NAMES to languages")
+    for name, per_lang in section.items():
+        if not _GROUP_RE.fullmatch(str(name)) or name == "NEG":
+            raise SignalsError(f"{path.name}: group name {name!r} must be CAPITALS (not NEG)")
+        if name in groups:
+            raise SignalsError(f"{path.name}: word group {name!r} is defined twice")
+        if not isinstance(per_lang, dict) or not all(
+            lang in LANGUAGES and isinstance(words, str) for lang, words in per_lang.items()
+        ):
+            raise SignalsError(f"{path.name}: group {name}: map lt/ru/uk/en to `a|b|c` words")
+        groups[name] = per_lang
+
+
+def _as_rule_spec(entry: Any, where: str) -> dict[str, Any]:
+    if isinstance(entry, str):
+        return {"p": entry}
+    if isinstance(entry, dict) and isinstance(entry.get("p"), str):
+        unknown = set(entry) - {
+            "p",
+            "window",
+            "ordered",
+            "urgent",
+            "strong",
+            "negatable",
+            "max_tokens",
+        }
+        if unknown:
+            raise SignalsError(f"{where}: unknown option(s) {sorted(unknown)}")
+        return entry
+    raise SignalsError(f"{where}: a pattern is a string or a mapping with `p:`, got {entry!r}")
+
+
+def _load_file(
+    path: Path,
+    data: dict[str, Any],
+    groups: dict[str, dict[str, str]],
+    vocab: _Vocabulary,
+    fuzzy_stems: set[tuple[str, str]],
+) -> None:
+    category = data.get("category")
+    if category is not None and category not in CATEGORIES:
+        raise SignalsError(f"{path.name}: unknown category {category!r}")
+
+    for lang, words in _per_language(data.get("negation"), path, "negation"):
+        for word in words:
+            vocab.negations.add(_plain_word(word, lang))
+    for lang, words in _per_language(data.get("clause_breaks"), path, "clause_breaks"):
+        for word in words:
+            vocab.clause_words.add(_plain_word(word, lang))
+
+    sections = [("rules", category, False), ("benign", category, True)]
+    if data.get("harmless_context") is not None:
+        sections.append(("harmless_context", None, True))
+    for section, rule_category, benign in sections:
+        if section != "harmless_context" and data.get(section) and category is None:
+            raise SignalsError(f"{path.name}: `{section}` needs a `category:`")
+        for lang, entries in _per_language(data.get(section), path, section):
+            for entry in entries:
+                where = f"{path.name}: {section}: {lang}"
+                spec = _as_rule_spec(entry, where)
+                where = f"{where}: {spec['p']!r}"
+                terms = spec["p"].split()
+                if not terms:
+                    raise SignalsError(f"{where}: empty pattern")
+                rule = _Rule(
+                    category=rule_category,
+                    benign=benign,
+                    size=len(terms),
+                    window=int(spec.get("window", data.get("window", 0)) or len(terms) + 3),
+                    ordered=bool(spec.get("ordered", False)),
+                    urgent=bool(spec.get("urgent", data.get("urgent", False))) and not benign,
+                    strong=bool(spec.get("strong", False)),
+                    negatable=bool(spec.get("negatable", True)),
+                    max_tokens=int(spec.get("max_tokens", 0)),
+                    source=f"{path.name}: {lang}: {spec['p']}",
+                )
+                if rule.window < len(terms):
+                    raise SignalsError(f"{where}: window {rule.window} < {len(terms)} terms")
+                number = len(vocab.rules)
+                vocab.rules.append(rule)
+                for position, term in enumerate(terms):
+                    for key in _parse_term(term, lang, where, groups):
+                        vocab.index.setdefault(key, []).append((number, position))
+                        if key[0] == "prefix":
+                            vocab.prefix_lengths.add(len(key[1]))
+                        elif key[0] == "stem" and len(key[2]) >= FUZZY_MIN and not benign:
+                            fuzzy_stems.add((key[1], key[2]))
+
+
+def _per_language(section: Any, path: Path, name: str) -> Iterable[tuple[str, list[Any]]]:
+    if section is None:
+        return []
+    if not isinstance(section, dict):
+        raise SignalsError(f"{path.name}: `{name}` maps languages to lists")
+    for lang, entries in section.items():
+        if lang not in LANGUAGES:
+            raise SignalsError(f"{path.name}: {name}: unknown language {lang!r}")
+        if not isinstance(entries, list):
+            raise SignalsError(f"{path.name}: {name}: {lang}: expected a list")
+    return section.items()
+
+
+def _plain_word(word: Any, lang: str) -> str:
+    text = normalize(str(word))
+    return strip_diacritics_lt(text) if lang == "lt" else text
+
+
+# --- the detector ----------------------------------------------------------------------
+
+
+class Detector:
+    """Find danger signals in free text; build it once with `Detector.load`, then share it."""
+
+    def __init__(self, vocab: _Vocabulary):
+        self._vocab = vocab
+        self._rules = vocab.rules
+        # Per-token analysis is cached per detector: real texts repeat their words a lot.
+        self._analyse = lru_cache(maxsize=200_000)(self._analyse_token)
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Detector:
+        """Compile every `*.yaml` in `directory` (default: dialogs/signals/)."""
+        directory = SIGNALS_DIR if directory is None else Path(directory)
+        files = sorted(directory.glob("*.yaml"))
+        if not files:
+            raise SignalsError(f"{directory}: no signals files (*.yaml)")
+        vocab = _Vocabulary()
+        fuzzy_stems: set[tuple[str, str]] = set()
+        loaded = [(path, _read(path)) for path in files]
+        groups: dict[str, dict[str, str]] = {}
+        for path, data in loaded:
+            _collect_groups(path, data, groups)
+        for path, data in loaded:
+            _load_file(path, data, groups, vocab, fuzzy_stems)
+        for lang, word in sorted(fuzzy_stems):
+            vocab.fuzzy.setdefault((lang, word[:2]), []).append(word)
+        return cls(vocab)
+
+    @property
+    def rule_count(self) -> int:
+        """Return how many patterns were compiled (for reports)."""
+        return len(self._rules)
+
+    # -- per token ----------------------------------------------------------------------
+
+    def _analyse_token(self, token: str) -> tuple[tuple[tuple[int, int], ...], bool, bool]:
+        """Return ((rule, term) hits, is a negation, starts a clause) for one token."""
+        vocab = self._vocab
+        lt = strip_diacritics_lt(token)
+        surfaces = {token, lt}
+        stems: list[tuple[str, str]] = []
+        if token.isascii():
+            stems.append(("en", stem(token, "en")))
+            stems.append(("lt", stem(lt, "lt")))
+            if token.isalpha() or "'" in token:
+                ru, uk = translit_to_cyrillic(token, "ru"), translit_to_cyrillic(token, "uk")
+                surfaces.update((ru, uk))
+                stems.append(("ru", stem(ru, "ru")))
+                stems.append(("uk", stem(uk, "uk")))
+        elif any("\u0400" <= ch <= "\u04ff" for ch in token):
+            stems.append(("ru", stem(token, "ru")))
+            stems.append(("uk", stem(token, "uk")))
+        else:
+            stems.append(("lt", stem(lt, "lt")))
+            stems.append(("en", stem(token, "en")))
+
+        hits: set[tuple[int, int]] = set()
+        index = vocab.index
+        for surface in surfaces:
+            hits.update(index.get(("exact", surface), ()))
+            for n in vocab.prefix_lengths:
+                if n <= len(surface):
+                    hits.update(index.get(("prefix", surface[:n]), ()))
+        for lang, word in stems:
+            found = index.get(("stem", lang, word))
+            if found:
+                hits.update(found)
+            elif len(word) >= FUZZY_MIN:
+                hits.update(self._fuzzy(lang, word))
+        negation = bool(surfaces & vocab.negations)
+        if negation:
+            hits.update(index.get(("neg",), ()))
+        return tuple(sorted(hits)), negation, bool(surfaces & vocab.clause_words)
+
+    def _fuzzy(self, lang: str, word: str) -> list[tuple[int, int]]:
+        """Match a stem with one typo (two in long words); the first two letters must agree."""
+        candidates = self._vocab.fuzzy.get((lang, word[:2]))
+        if not candidates:
+            return []
+        limit = 2 if len(word) >= FUZZY_TWO else 1
+        hits: list[tuple[int, int]] = []
+        for candidate in candidates:
+            if abs(len(candidate) - len(word)) <= limit and (
+                OSA.distance(word, candidate, score_cutoff=limit) <= limit
+            ):
+                hits.extend(self._vocab.index[("stem", lang, candidate)])
+        return hits
+
+    # -- per text -----------------------------------------------------------------------
+
+    def detect(self, text: str) -> Detection:
+        """Read one text and return the danger signals in it."""
+        text = text[:MAX_CHARS]
+        spans, lang, found = self._scan(text)
+        signals: list[tuple[int, Signal]] = []
+        urgent = False
+        seen: set[tuple[str, str]] = set()
+        for rule, match, kept in found:
+            if not kept:
+                continue
+            assert rule.category is not None
+            first, last = min(match), max(match)
+            evidence = text[spans[first][1] : spans[last][2]]
+            if (rule.category, evidence) not in seen:
+                seen.add((rule.category, evidence))
+                signals.append((spans[first][1], Signal(rule.category, evidence)))
+            urgent = urgent or rule.urgent
+        signals.sort(key=lambda item: (item[0], _CATEGORY_ORDER[item[1].category]))
+        result = tuple(sig for _, sig in signals)
+        return Detection(bool(result), urgent and bool(result), result, lang)
+
+    def explain(self, text: str) -> list[str]:
+        """List the patterns that matched `text`, and which were cancelled (for authors)."""
+        _, _, found = self._scan(text[:MAX_CHARS])
+        return [
+            f"{'hit' if kept else 'cancelled'}: {rule.source}"
+            + (" (urgent)" if rule.urgent and kept else "")
+            for rule, _, kept in found
+        ]
+
+    def _scan(
+        self, text: str
+    ) -> tuple[list[tuple[str, int, int]], str, list[tuple[_Rule, tuple[int, ...], bool]]]:
+        """Return the tokens, the language and every signal match (kept or cancelled)."""
+        spans = token_spans(text)
+        if not spans:
+            return spans, "en", []
+        lang = language_of_tokens([w for w, _, _ in spans])
+
+        sentence: list[int] = []
+        clause: list[int] = []
+        negation: list[bool] = []
+        per_rule: dict[int, list[list[int]]] = {}
+        s = c = 0
+        prev_end = 0
+        for i, (word, start, end) in enumerate(spans):
+            hits, is_neg, breaks = self._analyse(word)
+            gap = text[prev_end:start]
+            if i and gap != " ":
+                if any(ch in ".!?;\n" for ch in gap):
+                    s += 1
+                    c += 1
+                elif any(ch in ',:()"«»—–' for ch in gap) or " - " in gap:
+                    c += 1
+            if breaks:
+                c += 1
+            sentence.append(s)
+            clause.append(c)
+            negation.append(is_neg)
+            prev_end = end
+            for rule, term in hits:
+                slots = per_rule.get(rule)
+                if slots is None:
+                    slots = per_rule[rule] = [[] for _ in range(self._rules[rule].size)]
+                slots[term].append(i)
+        if not per_rule:
+            return spans, lang, []
+
+        sentence_len: dict[int, int] = {}
+        for x in sentence:
+            sentence_len[x] = sentence_len.get(x, 0) + 1
+        found: list[tuple[_Rule, tuple[int, ...]]] = []
+        calm: set[tuple[str | None, int]] = set()  # (category or None, sentence) cancelled
+        for number, slots in per_rule.items():
+            if not all(slots):
+                continue
+            rule = self._rules[number]
+            match = self._match(rule, slots, sentence, clause, negation, sentence_len)
+            if match is None:
+                continue
+            if rule.benign:
+                calm.add((rule.category, sentence[match[0]]))
+            else:
+                found.append((rule, match))
+        out = []
+        for rule, match in found:
+            where = sentence[match[0]]
+            kept = (None, where) not in calm and (rule.strong or (rule.category, where) not in calm)
+            out.append((rule, match, kept))
+        return spans, lang, out
+
+    @staticmethod
+    def _match(
+        rule: _Rule,
+        slots: list[list[int]],
+        sentence: list[int],
+        clause: list[int],
+        negation: list[bool],
+        sentence_len: dict[int, int],
+    ) -> tuple[int, ...] | None:
+        """Return token positions (one per term) that satisfy the rule, or None."""
+        combos: Iterable[tuple[int, ...]]
+        if rule.size == 1:
+            combos = ((p,) for p in slots[0])
+        else:
+            combos = itertools.islice(itertools.product(*slots), 256)
+        for combo in combos:
+            first, last = min(combo), max(combo)
+            if last - first >= rule.window or sentence[first] != sentence[last]:
+                continue
+            if rule.size > 1:
+                if len(set(combo)) != rule.size:
+                    continue
+                if rule.ordered and list(combo) != sorted(combo):
+                    continue
+            if rule.max_tokens and sentence_len[sentence[first]] > rule.max_tokens:
+                continue
+            if rule.negatable and _negated(combo, first, last, clause, negation):
+                continue
+            return combo
+        return None
+
+
+def _negated(
+    combo: tuple[int, ...], first: int, last: int, clause: list[int], negation: list[bool]
+) -> bool:
+    """Say whether a negation cue outside the match stands just before or inside it."""
+    for q in range(max(0, first - NEGATION_REACH), last):
+        if negation[q] and q not in combo and clause[q] == clause[first]:
+            return True
+    return False
+
+
+@cache
+def default_detector() -> Detector:
+    """Return the detector built from dialogs/signals/, loaded once per process."""
+    return Detector.load()
+
+
+# --- command line ----------------------------------------------------------------------
+
+
+def detect_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `detect` command's options."""
+    parser.add_argument(
+        "--signals",
+        type=Path,
+        default=None,
+        help="directory of signals files (default: dialogs/signals/)",
+    )
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="also print the matched words (for vocabulary authors; never log this)",
+    )
+
+
+def detect_command(args: argparse.Namespace) -> int:
+    """Read one text per stdin line and print one JSON object per line."""
+    directory = getattr(args, "signals", None)
+    detector = Detector.load(directory) if directory else default_detector()
+    evidence = bool(getattr(args, "evidence", False))
+    out = sys.stdout
+    for line in sys.stdin:
+        detection = detector.detect(line.rstrip("\r\n"))
+        data = detection.to_json()
+        if evidence:
+            data["evidence"] = [[s.category, s.evidence] for s in detection.signals]
+        out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
