@@ -54,8 +54,11 @@ SIGNALS_DIR = DIALOGS_DIR / "signals"
 
 #: Negation cues cancel a match when they stand this many words before it (same clause).
 NEGATION_REACH = 2
-#: Typos: stems at least this long may differ by one edit (two from `FUZZY_TWO`).
-FUZZY_MIN, FUZZY_TWO = 5, 9
+#: Typos: stems at least this long may differ by one edit (two from `FUZZY_TWO`). Shorter
+#: stems are left alone: in Lithuanian, one letter often makes another word (pasiimti/pasiėmė).
+FUZZY_MIN, FUZZY_TWO = 7, 9
+#: Stems shorter than this are matched as whole words ("ar" must not match "are").
+MIN_STEM = 4
 #: Longer texts are cut here; nobody in danger writes more, and it bounds the work.
 MAX_CHARS = 4000
 
@@ -117,6 +120,7 @@ class _Rule:
     strong: bool  # ignores the category's harmless contexts
     negatable: bool
     max_tokens: int  # 0: any sentence length
+    alone: bool  # the match must be its whole clause ("help, they locked me in")
     source: str  # "file.yaml: en: pattern", for explanations and errors
 
 
@@ -159,8 +163,10 @@ def _parse_term(term: str, lang: str, where: str, groups: dict[str, dict[str, st
         spans = token_spans(word)
         if len(spans) != 1 or spans[0][0] != word:
             raise SignalsError(f"{where}: {alt!r} is not one word (write words apart)")
-        if kind == "stem":
+        if kind == "stem" and len(stem(word, lang)) >= MIN_STEM:
             keys.append(("stem", lang, stem(word, lang)))
+        elif kind == "stem":  # a very short stem would match unrelated words: whole word only
+            keys.append(("exact", word))
         else:
             keys.append((kind, word))
     return keys
@@ -222,6 +228,7 @@ def _as_rule_spec(entry: Any, where: str) -> dict[str, Any]:
             "strong",
             "negatable",
             "max_tokens",
+            "alone",
         }
         if unknown:
             raise SignalsError(f"{where}: unknown option(s) {sorted(unknown)}")
@@ -271,6 +278,7 @@ def _load_file(
                     strong=bool(spec.get("strong", False)),
                     negatable=bool(spec.get("negatable", True)),
                     max_tokens=int(spec.get("max_tokens", 0)),
+                    alone=bool(spec.get("alone", False)),
                     source=f"{path.name}: {lang}: {spec['p']}",
                 )
                 if rule.window < len(terms):
@@ -404,8 +412,8 @@ class Detector:
         signals: list[tuple[int, Signal]] = []
         urgent = False
         seen: set[tuple[str, str]] = set()
-        for rule, match, kept in found:
-            if not kept:
+        for rule, match, cancelled_by in found:
+            if cancelled_by:
                 continue
             assert rule.category is not None
             first, last = min(match), max(match)
@@ -422,15 +430,20 @@ class Detector:
         """List the patterns that matched `text`, and which were cancelled (for authors)."""
         _, _, found = self._scan(text[:MAX_CHARS])
         return [
-            f"{'hit' if kept else 'cancelled'}: {rule.source}"
-            + (" (urgent)" if rule.urgent and kept else "")
-            for rule, _, kept in found
+            f"cancelled: {rule.source}  <- {why}"
+            if why
+            else f"hit: {rule.source}" + (" (urgent)" if rule.urgent else "")
+            for rule, _, why in found
         ]
 
     def _scan(
         self, text: str
-    ) -> tuple[list[tuple[str, int, int]], str, list[tuple[_Rule, tuple[int, ...], bool]]]:
-        """Return the tokens, the language and every signal match (kept or cancelled)."""
+    ) -> tuple[list[tuple[str, int, int]], str, list[tuple[_Rule, tuple[int, ...], str]]]:
+        """Return the tokens, the language and every signal match.
+
+        The third item of each match is "" when it counts, else the source of the pattern
+        that cancelled it (a harmless context in the same sentence).
+        """
         spans = token_spans(text)
         if not spans:
             return spans, "en", []
@@ -468,24 +481,30 @@ class Detector:
         sentence_len: dict[int, int] = {}
         for x in sentence:
             sentence_len[x] = sentence_len.get(x, 0) + 1
+        clause_len: dict[int, int] = {}
+        for x in clause:
+            clause_len[x] = clause_len.get(x, 0) + 1
         found: list[tuple[_Rule, tuple[int, ...]]] = []
-        calm: set[tuple[str | None, int]] = set()  # (category or None, sentence) cancelled
+        # (category, or None for every category; sentence) -> the cancelling pattern
+        calm: dict[tuple[str | None, int], str] = {}
         for number, slots in per_rule.items():
             if not all(slots):
                 continue
             rule = self._rules[number]
-            match = self._match(rule, slots, sentence, clause, negation, sentence_len)
+            match = self._match(rule, slots, sentence, clause, negation, sentence_len, clause_len)
             if match is None:
                 continue
             if rule.benign:
-                calm.add((rule.category, sentence[match[0]]))
+                calm.setdefault((rule.category, sentence[match[0]]), rule.source)
             else:
                 found.append((rule, match))
         out = []
         for rule, match in found:
             where = sentence[match[0]]
-            kept = (None, where) not in calm and (rule.strong or (rule.category, where) not in calm)
-            out.append((rule, match, kept))
+            why = calm.get((None, where), "")
+            if not why and not rule.strong:
+                why = calm.get((rule.category, where), "")
+            out.append((rule, match, why))
         return spans, lang, out
 
     @staticmethod
@@ -496,6 +515,7 @@ class Detector:
         clause: list[int],
         negation: list[bool],
         sentence_len: dict[int, int],
+        clause_len: dict[int, int],
     ) -> tuple[int, ...] | None:
         """Return token positions (one per term) that satisfy the rule, or None."""
         combos: Iterable[tuple[int, ...]]
@@ -513,6 +533,10 @@ class Detector:
                 if rule.ordered and list(combo) != sorted(combo):
                     continue
             if rule.max_tokens and sentence_len[sentence[first]] > rule.max_tokens:
+                continue
+            if rule.alone and (
+                clause[first] != clause[last] or clause_len[clause[first]] != rule.size
+            ):
                 continue
             if rule.negatable and _negated(combo, first, last, clause, negation):
                 continue
