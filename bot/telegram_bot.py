@@ -16,7 +16,6 @@ import asyncio
 import hmac
 import logging
 import os
-import re
 import time
 import traceback
 from collections import OrderedDict, deque
@@ -51,10 +50,12 @@ from telegram.ext import (
 )
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES
+from bot.campaigns import parse_start_parameter
+from bot.engine import HELP_FLOW
 from bot.i18n import N_, negotiate
-from bot.model import Event, Help, Pick, Reply, Restart, Start, Text
+from bot.model import Event, Help, Pick, Restart, Start, Text
 from bot.pseudonym import pseudonym
-from bot.service import Conversations
+from bot.service import Conversations, Outcome
 from bot.settings import Settings
 from bot.store import StoreUnavailable
 from bot.telegram_render import render
@@ -69,9 +70,6 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "callback_query"]
-#: Telegram's rule for deep-link parameters; `<code>__<lang>` also picks the language.
-START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
-LANGUAGE_SUFFIX = "__"
 #: Telegram keeps an undelivered update for 24 hours; remember ids a little longer.
 UPDATE_TTL = timedelta(hours=25)
 #: Bots may delete messages in a private chat only while they are younger than this.
@@ -115,13 +113,9 @@ DELETE_CHAT = N_(
 
 def parse_start_payload(args: Sequence[str] | None) -> tuple[str | None, str | None]:
     """Return (campaign, language) from `/start <code>` or `/start <code>__<lang>`."""
-    if not args or len(args) != 1 or not START_PAYLOAD.fullmatch(args[0]):
+    if not args or len(args) != 1:
         return None, None  # not a deep link we made: start as if there were none
-    payload = args[0]
-    code, separator, suffix = payload.rpartition(LANGUAGE_SUFFIX)
-    if separator and suffix in LANGUAGES:
-        return code or None, suffix
-    return payload, None
+    return parse_start_parameter(args[0])
 
 
 def file_url(base_url: str) -> str:
@@ -194,7 +188,8 @@ class ChatMemory:
     """What the adapter remembers about one chat, in memory only: never any text."""
 
     lang: str | None = None
-    commands_lang: str | None = None
+    #: The language of a command menu set for this chat alone (None: the global ones fit).
+    chat_menu: str | None = None
     #: (message id, POSIX time) of recent messages in both directions, for /forget.
     messages: deque[tuple[int, float]] = field(
         default_factory=lambda: deque(maxlen=REMEMBERED_MESSAGES)
@@ -328,7 +323,9 @@ class TelegramChannel:
     async def handle_webhook(self, request: Request) -> Response:
         """Check the secret, drop redeliveries, process the update now; 500 asks for a retry."""
         app = self._app
-        if app is None or self._secret is None:
+        if self._secret is None:
+            return Response(status_code=404)  # polling: there is no webhook
+        if app is None:
             return Response(status_code=503)
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
@@ -401,7 +398,7 @@ class TelegramChannel:
             await self.service.erase(key, channel=CHANNEL, lang=lang)
             self._chats.pop(key, None)
             deleted, too_old, failed = await self._delete(context.bot, chat.id, memory)
-            if memory.commands_lang is not None:
+            if memory.chat_menu is not None:
                 await self._quietly(context.bot.delete_my_commands(BotCommandScopeChat(chat.id)))
             lines = [self._t(lang, ERASED)]
             if deleted:
@@ -459,12 +456,14 @@ class TelegramChannel:
             memory = self._memory(key)
             if update.message is not None:
                 memory.remember(update.message)
-            replies = await self._handle(key, event, user.language_code, memory)
+            outcome = await self._handle(key, event, user.language_code, memory)
             if query is not None:
                 # The pressed keyboard is spent: take it away so it cannot be pressed again.
                 await self._quietly(query.edit_message_reply_markup(reply_markup=None))
             await self._follow_language(context.bot, chat.id, memory, user.language_code)
-            for outgoing in render(replies):
+            # Everything said while getting help is protected, not only the contact cards.
+            sensitive = outcome.state.get("flow") == HELP_FLOW
+            for outgoing in render(outcome.replies, sensitive):
                 sent = await context.bot.send_message(
                     chat.id,
                     outgoing.text,
@@ -476,33 +475,36 @@ class TelegramChannel:
 
     async def _handle(
         self, key: str, event: Event, hint: str | None, memory: ChatMemory
-    ) -> list[Reply]:
+    ) -> Outcome:
         """Apply the event; a first contact without /start begins with the person's language."""
         if memory.lang is None and not isinstance(event, Start):
             memory.lang = await self.service.language(key)
             if memory.lang is None:
                 outcome = await self.service.handle(key, Start(hint=hint), channel=CHANNEL)
-                replies = list(outcome.replies)
                 if isinstance(event, Text):  # typed text must still reach the detector
+                    first = outcome.replies
                     outcome = await self.service.handle(key, event, channel=CHANNEL)
-                    replies += outcome.replies
+                    outcome.replies = [*first, *outcome.replies]
                 memory.lang = outcome.lang
-                return replies
+                return outcome
         outcome = await self.service.handle(key, event, channel=CHANNEL)
         memory.lang = outcome.lang
-        return outcome.replies
+        return outcome
 
     async def _follow_language(
         self, bot: Bot, chat_id: int, memory: ChatMemory, client_code: str | None
     ) -> None:
-        """Show this chat's command menu in the conversation's language, once it differs."""
-        if memory.commands_lang is None:
-            memory.commands_lang = negotiate(client_code)  # the per-language menus cover it
-        if memory.lang is None or memory.lang == memory.commands_lang:
+        """Show this chat's command menu in the conversation's language, not the phone's."""
+        wanted = None if memory.lang in (None, negotiate(client_code)) else memory.lang
+        if wanted == memory.chat_menu:
             return
         scope = BotCommandScopeChat(chat_id)
-        if await self._quietly(bot.set_my_commands(self._commands(memory.lang), scope=scope)):
-            memory.commands_lang = memory.lang
+        if wanted is None:
+            done = await self._quietly(bot.delete_my_commands(scope=scope))
+        else:
+            done = await self._quietly(bot.set_my_commands(self._commands(wanted), scope=scope))
+        if done:
+            memory.chat_menu = wanted
 
     async def _delete(self, bot: Bot, chat_id: int, memory: ChatMemory) -> tuple[int, int, int]:
         """Delete the remembered messages Telegram still allows; return deleted, old, failed."""

@@ -116,9 +116,9 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def render(replies: Sequence[Reply]) -> list[Outgoing]:
-    """Render one turn's replies; a turn with a handoff is protected from forwarding."""
-    protect = any(reply.kind == "handoff" for reply in replies)
+def render(replies: Sequence[Reply], sensitive: bool = False) -> list[Outgoing]:
+    """Render one turn's replies; a sensitive turn or one with a handoff cannot be forwarded."""
+    protect = sensitive or any(reply.kind == "handoff" for reply in replies)
     messages: list[Outgoing] = []
     for reply in replies:
         text = "\n\n".join([reply.text, *(render_contact(c) for c in reply.contacts)]).strip()

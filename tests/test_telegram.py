@@ -25,7 +25,7 @@ from starlette.routing import Route
 from bot import LANGUAGES
 from bot.engine import Engine
 from bot.i18n import LANGUAGE_NAMES
-from bot.model import Choice, Contact, Event, Reply
+from bot.model import Choice, Contact, Event, Help, Pick, Reply, Restart
 from bot.pseudonym import pseudonym
 from bot.service import Conversations, Outcome
 from bot.settings import Settings
@@ -59,6 +59,10 @@ pytestmark = pytest.mark.timeout(60)
 SECRET = "test-webhook_secret-42"
 PSEUDONYM_SECRET = "telegram-test-pseudonyms"
 OUT_OF_DATE = "This menu is out of date. Here is where we are now:"
+SERIOUS = (
+    "What you describe sounds serious. It is not your fault, and you are not alone: there are "
+    "people who can help, free and in confidence."
+)
 
 
 # ---------------------------------------------------------------------------- harness
@@ -349,6 +353,7 @@ async def test_an_invalid_deep_link_is_ignored(
 def test_start_payload_rules() -> None:
     assert parse_start_payload(["promo1"]) == ("promo1", None)
     assert parse_start_payload(["promo1__ru"]) == ("promo1", "ru")
+    assert parse_start_payload(["promo1", "extra"]) == (None, None)
     assert parse_start_payload(["__uk"]) == (None, "uk")
     assert parse_start_payload(["promo__xx"]) == ("promo__xx", None)
     assert parse_start_payload(["a" * 64]) == ("a" * 64, None)
@@ -417,6 +422,31 @@ async def test_a_language_switch_changes_the_whole_chat(
     polling.channel.service.store.down = True
     delivered = await polling.deliver(message(user, "hello"))
     assert delivered.texts == [t(tg_engine, "uk", TRY_LATER)]
+    # Back to the phone's language: the chat's own menu goes, the English one shows again.
+    polling.channel.service.store.down = False
+    question = (await polling.deliver(command(user, "language"))).last
+    await polling.press(user, question, "lang:en")
+    assert f"chat:{user.id}/" not in polling.standin.commands
+
+
+@pytest.mark.parametrize(
+    ("name", "event"),
+    [
+        ("menu", Restart()),
+        ("help", Help()),
+        ("language", Pick("lang")),
+        ("privacy", Pick("go:about")),
+    ],
+)
+async def test_commands_show_what_the_engine_says(
+    polling: Harness, tg_engine: Engine, name: str, event: Event
+) -> None:
+    user = TgUser(204, language_code="ru")
+    await open_menu(polling, user, "ru")
+    state = (await polling.channel.service.store.get(polling.key(user))).state
+    _, expected = tg_engine.advance(state, event)
+    delivered = await polling.deliver(command(user, name))
+    assert delivered.texts == [m.text for m in render(expected)]
 
 
 # ---------------------------------------------------------------------------- help
@@ -440,12 +470,19 @@ async def test_danger_in_free_text_leads_to_the_hotline(
     user = TgUser(302, language_code="en")
     menu = await open_menu(polling, user, "en")
     await polling.press(user, menu, "menu.main.job")
-    text = "They took my passport and lock me in the flat, I cannot leave"
+    text = "The employer took my passport and I cannot leave the house"
     delivered = await polling.deliver(message(user, text))
-    assert any(s.protect for s in delivered.sent)
-    assert "112" in "\n".join(delivered.texts)
+    assert delivered.texts[0] == t(tg_engine, "en", SERIOUS)
+    assert all(s.protect for s in delivered.sent)
+    handoff = await polling.press(user, delivered.last, "help.where.LT")
+    assert all(s.protect for s in handoff.sent)
+    assert re.search(r"📞 \+?\d[\d ]{2,}", "\n".join(handoff.texts))
+    # Afterwards the person can go back to the checklist where they were.
+    back = await polling.press(user, handoff.last, "resume")
+    assert any(b.startswith("job_offer.") for b in back.last.buttons)
+    assert not any(s.protect for s in back.sent)
     store = polling.channel.service.store
-    assert text not in str((await store.get(polling.key(user))).state)
+    assert "passport" not in str((await store.get(polling.key(user))).state)
 
 
 async def test_a_photo_is_answered_without_a_crash(polling: Harness, tg_engine: Engine) -> None:
@@ -721,6 +758,27 @@ async def test_webhook_handles_two_updates_for_one_person_at_once(
     assert [r.status for r in results] == [200, 200]
     assert len(webhook.standin.calls_to("answerCallbackQuery")) == 1
     assert len(results[-1].sent) >= 3  # both answers arrived: nothing was lost
+
+
+async def test_the_web_apps_route_reaches_the_channel(
+    webhook: Harness, tg_engine: Engine, tmp_path: Path
+) -> None:
+    from bot.web.app import create_app
+
+    service = webhook.channel.service
+    app = create_app(webhook.channel.settings, service=service)
+    app.state.telegram = webhook.channel
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        update = command(TgUser(805, language_code="uk"), "start", "fair__uk")
+        refused = await client.post(WEBHOOK_PATH, json={"update_id": 9100, **update})
+        assert refused.status_code == 403
+        headers = {SECRET_HEADER: SECRET}
+        accepted = await client.post(
+            WEBHOOK_PATH, json={"update_id": 9101, **update}, headers=headers
+        )
+        assert accepted.status_code == 200
+    assert webhook.standin.texts(805)[0] == t(tg_engine, "uk", tg_engine._greeting())
 
 
 # ---------------------------------------------------------------------------- rendering
