@@ -44,7 +44,7 @@ _FOLD = str.maketrans(
 )
 _LETTER_BEFORE = r"(?<![^\W\d_])"
 _LETTER_AFTER = r"(?![^\W\d_])"
-_GAP = r"\W+(?:[\w']+\W+){0,3}?"
+_GAP = r"\W+(?:[\w']+\W+){0,4}?"
 
 
 class ScannerError(ValueError):
@@ -540,9 +540,11 @@ class Scanner:
             return None
         above = below = True
         for country in candidates:
-            exact = None if inferred else country.minimum(period, self.today)
+            exact = country.minimum(period, self.today)
             if exact is not None:
-                minimum, high, low, margin = exact, amount.high, amount.low, 1.0
+                minimum, high, low = exact, amount.high, amount.low
+                # a guessed period is not evidence enough to call the pay illegal
+                margin = pay.converted_below_ratio if inferred else 1.0
             else:
                 hourly = country.minimum("hour", self.today)
                 if hourly is None:
@@ -593,16 +595,22 @@ class Scanner:
                 continue
             low, high = (a, b) if b is not None and b >= a else (a, a)
             start, end = m.span()
+            while start < end and folded[start].isspace():
+                start += 1
             while end > start and folded[end - 1].isspace():
                 end -= 1
-            before = _clause_before(folded, max(previous_end, start - 60), start)
+            sentence = _sentence_before(folded, max(previous_end, start - 80), start)
+            before = _clause_before(sentence)
             after = _window_after(folded, end)
             period, period_end = self._period(after, before)
-            rest = after[period_end:] if period_end else after
+            rest = after[period_end:].split("\n", 1)[0]
             net = bool(pay.net.search(before[-25:]) or pay.net.search(after))
             end += period_end
             previous_end = end
-            if _is_not_pay(before, pay) or pay.not_pay_after.search(rest):
+            cost = _is_cost(before, pay)
+            if cost is None:  # nothing in the clause says what the amount is for
+                cost = _is_cost(sentence, pay)
+            if cost or pay.not_pay_after.search(rest):
                 continue
             yield _Amount(start, end, low, high, currency, period, net)
 
@@ -635,27 +643,34 @@ def _number(raw: str | None, thousands: bool) -> float | None:
     return value * 1000 if thousands else value
 
 
-_CLAUSE_END = re.compile(r"[,;!?\n]|\.\s")
+_SENTENCE_END = re.compile(r"[!?\n]|\.\s")
+_CLAUSE_END = re.compile(r"[,;]")
 
 
-def _clause_before(text: str, start: int, end: int) -> str:
+def _sentence_before(text: str, start: int, end: int) -> str:
     window = text[start:end]
-    cuts = list(_CLAUSE_END.finditer(window))
+    cuts = list(_SENTENCE_END.finditer(window))
     return window[cuts[-1].end() :] if cuts else window
+
+
+def _clause_before(sentence: str) -> str:
+    cuts = list(_CLAUSE_END.finditer(sentence))
+    return sentence[cuts[-1].end() :] if cuts else sentence
 
 
 def _window_after(text: str, end: int) -> str:
     window = text[end : end + 30]
-    cut = re.search(r"[\d\n,;]", window)
+    cut = re.search(r"[\d,;]|\n\s*\n", window)
     return window[: cut.start()] if cut else window
 
 
-def _is_not_pay(before: str, pay: _PayRules) -> bool:
+def _is_cost(before: str, pay: _PayRules) -> bool | None:
+    """Tell whether the words before an amount make it a cost (True) or a wage (False)."""
     costs = [m.end() for m in pay.not_pay.finditer(before)]
-    if not costs:
-        return False
     wages = [m.end() for m in pay.pay_words.finditer(before)]
-    return not wages or costs[-1] > wages[-1]
+    if not costs and not wages:
+        return None
+    return bool(costs) and (not wages or costs[-1] > wages[-1])
 
 
 def _evidence(original: str, start: int, end: int) -> str:
