@@ -31,6 +31,7 @@ __all__ = [
     "LiveServer",
     "Web",
     "api",
+    "lazy_service",
     "live_server",
     "web_engine",
     "web_service",
@@ -224,14 +225,54 @@ class LiveServer:
         self.sock.close()
 
 
+def lazy_service(engine: Any, settings: Settings) -> Conversations:
+    """Return a service over a migrated SQLite file whose connections open in the server's loop."""
+
+    async def migrate() -> None:
+        await (await open_store(settings.resolved_database_url())).close()
+
+    in_thread(migrate())
+    return Conversations(engine, SqlAlchemyStore(settings.resolved_database_url()))
+
+
+class ClosesStore:
+    """Close the store in the server's own loop when it shuts down (its threads need it)."""
+
+    def __init__(self, app: Any, store: Any):
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+
+        async def closing(message: Any) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.store.close()
+            await send(message)
+
+        return await self.app(scope, receive, closing)
+
+
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start real uvicorn servers for `create_app(settings)` (full lifespan, own SQLite)."""
+def live_server(tmp_path: Path, web_engine: Any) -> Iterator[Callable[..., LiveServer]]:
+    """Start real uvicorn servers for the app, each on its own port with its own SQLite file.
+
+    `full=True` runs the app's own lifespan (open and migrate the store, build the engine),
+    as `serve` does; otherwise the shared engine is used, which starts faster.
+    """
     started: list[LiveServer] = []
 
-    def start(app: Any = None, **overrides: Any) -> LiveServer:
-        settings = settings_for(tmp_path, **overrides)
-        server = LiveServer(app if app is not None else create_app(settings))
+    def start(app: Any = None, *, full: bool = False, **overrides: Any) -> LiveServer:
+        settings = settings_for(tmp_path / f"server{len(started)}", **overrides)
+        served = app
+        if app is None:
+            service = None if full else lazy_service(web_engine, settings)
+            app = served = create_app(settings, service=service)
+            if service is not None:
+                served = ClosesStore(app, service.store)
+        server = LiveServer(served)
+        server.app = app  # type: ignore[attr-defined]
         server.__enter__()
         server.settings = settings  # type: ignore[attr-defined]
         started.append(server)
@@ -242,9 +283,22 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         server.__exit__(None, None, None)
 
 
-def run(coroutine: Any) -> Any:
-    """Run a coroutine from a synchronous (browser) test."""
-    return asyncio.run(coroutine)
+def in_thread(coroutine: Any) -> Any:
+    """Run a coroutine to the end in its own thread (Playwright's sync API holds a loop here)."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the caller
+            result["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
 
 
 @contextlib.contextmanager

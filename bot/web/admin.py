@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import LANGUAGES
 from bot.campaigns import (
@@ -700,6 +702,33 @@ async def dashboard(request: Request) -> Response:
     return _page("Dashboard", _dashboard_body(report, _known(), problems))
 
 
-def include(app: Any) -> None:
-    """Add the admin pages to a FastAPI app (they answer 404 while ADMIN_TOKEN is unset)."""
+#: Admin pages load our stylesheet and post forms to us; nothing else, and no script at all.
+ADMIN_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class AdminHeaders:
+    """Give admin pages their own CSP: the app's default for other paths forbids forms and CSS."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/admin" and not path.startswith("/admin/"):
+            return await self.app(scope, receive, send)
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Content-Security-Policy"] = ADMIN_CSP
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+
+def include(app: FastAPI) -> None:
+    """Add the admin pages to the app; call it last, so their CSP wraps the app's headers."""
     app.include_router(router)
+    app.add_middleware(AdminHeaders)

@@ -106,6 +106,7 @@ def event_of(body: MessageIn) -> Event:
     "/conversations",
     status_code=201,
     response_model=ConversationOut,
+    response_model_exclude_none=True,
     dependencies=[Depends(limit_address)],
     summary="Start a conversation",
 )
@@ -134,6 +135,7 @@ async def create_conversation(
 @router.post(
     "/conversations/{conversation_id}/messages",
     response_model=MessagesOut,
+    response_model_exclude_none=True,
     dependencies=[Depends(limit_address)],
     summary="Send typed text or a pressed choice",
 )
@@ -165,6 +167,7 @@ async def _erased_meanwhile(service: Conversations, key: str) -> bool:
 @router.get(
     "/conversations/{conversation_id}",
     response_model=MessagesOut,
+    response_model_exclude_none=True,
     dependencies=[Depends(limit_address)],
     summary="Show the pending prompt again (after a reload)",
 )

@@ -11,12 +11,13 @@ from bot.i18n import LANGUAGE_NAMES, N_, Translator
 
 #: key -> English source. Keys are what chat.js and widget.js look up.
 PAGE: dict[str, str] = {
+    "brand": N_("Safe Abroad"),
     "title": N_("Safe Abroad: chat"),
     "quick_exit": N_("Quick exit"),
     "quick_exit_hint": N_(
         "Leave this page now and erase the chat. Shortcut: press Shift three times."
     ),
-    "erase": N_("Erase chat"),
+    "erase": N_("Erase"),
     "erased": N_("This chat has been erased. Nothing about it is kept."),
     "start_again": N_("Start a new chat"),
     "language": N_("Language"),
@@ -25,10 +26,7 @@ PAGE: dict[str, str] = {
     "send": N_("Send"),
     "log_label": N_("Conversation"),
     "you": N_("You"),
-    "call_note": N_(
-        "Calls show in your phone's call history. If someone checks your phone, delete the "
-        "call from the list afterwards."
-    ),
+    "call_note": N_("Calls to these numbers show in your phone's call history."),
     "languages_spoken": N_("Speaks: {languages}"),
     "call": N_("Call {phone}"),
     "error_network": N_("I could not reach the server. Check your connection and try again."),
@@ -44,6 +42,7 @@ PAGE: dict[str, str] = {
 
 #: The widget's words on the host page.
 WIDGET: dict[str, str] = {
+    "brand": PAGE["brand"],
     "open": N_("Safe work abroad? Ask here"),
     "open_label": N_("Open the Safe Abroad chat"),
     "frame_title": N_("Safe Abroad chat"),

@@ -108,7 +108,7 @@
     const close = element("button", "close", "×");
     close.type = "button";
     close.setAttribute("aria-label", words.close || "Close");
-    top.append(element("span", "", "Safe Abroad"), close);
+    top.append(element("span", "", words.brand || "Safe Abroad"), close);
     panel.append(top);
 
     let frame = null;
