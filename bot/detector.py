@@ -242,6 +242,7 @@ def _load_file(
     groups: dict[str, dict[str, str]],
     vocab: _Vocabulary,
     fuzzy_stems: set[tuple[str, str]],
+    errors: list[str],
 ) -> None:
     category = data.get("category")
     if category is not None and category not in CATEGORIES:
@@ -262,36 +263,66 @@ def _load_file(
             raise SignalsError(f"{path.name}: `{section}` needs a `category:`")
         for lang, entries in _per_language(data.get(section), path, section):
             for entry in entries:
-                where = f"{path.name}: {section}: {lang}"
-                spec = _as_rule_spec(entry, where)
-                where = f"{where}: {spec['p']!r}"
-                terms = spec["p"].split()
-                if not terms:
-                    raise SignalsError(f"{where}: empty pattern")
-                rule = _Rule(
-                    category=rule_category,
-                    benign=benign,
-                    size=len(terms),
-                    window=int(spec.get("window", data.get("window", 0)) or len(terms) + 3),
-                    ordered=bool(spec.get("ordered", False)),
-                    urgent=bool(spec.get("urgent", data.get("urgent", False))) and not benign,
-                    strong=bool(spec.get("strong", False)),
-                    negatable=bool(spec.get("negatable", True)),
-                    max_tokens=int(spec.get("max_tokens", 0)),
-                    alone=bool(spec.get("alone", False)),
-                    source=f"{path.name}: {lang}: {spec['p']}",
-                )
-                if rule.window < len(terms):
-                    raise SignalsError(f"{where}: window {rule.window} < {len(terms)} terms")
-                number = len(vocab.rules)
-                vocab.rules.append(rule)
-                for position, term in enumerate(terms):
-                    for key in _parse_term(term, lang, where, groups):
-                        vocab.index.setdefault(key, []).append((number, position))
-                        if key[0] == "prefix":
-                            vocab.prefix_lengths.add(len(key[1]))
-                        elif key[0] == "stem" and len(key[2]) >= FUZZY_MIN and not benign:
-                            fuzzy_stems.add((key[1], key[2]))
+                try:
+                    _add_rule(
+                        entry,
+                        f"{path.name}: {section}: {lang}",
+                        lang,
+                        data,
+                        groups,
+                        vocab,
+                        fuzzy_stems,
+                        rule_category,
+                        benign,
+                        path,
+                    )
+                except (ValueError, TypeError) as exc:  # report every broken pattern at once
+                    text = str(exc)
+                    errors.append(text if text.startswith(path.name) else f"{path.name}: {text}")
+
+
+def _add_rule(
+    entry: Any,
+    where: str,
+    lang: str,
+    data: dict[str, Any],
+    groups: dict[str, dict[str, str]],
+    vocab: _Vocabulary,
+    fuzzy_stems: set[tuple[str, str]],
+    rule_category: str | None,
+    benign: bool,
+    path: Path,
+) -> None:
+    spec = _as_rule_spec(entry, where)
+    where = f"{where}: {spec['p']!r}"
+    terms = spec["p"].split()
+    if not terms:
+        raise SignalsError(f"{where}: empty pattern")
+    rule = _Rule(
+        category=rule_category,
+        benign=benign,
+        size=len(terms),
+        window=int(spec.get("window", data.get("window", 0)) or len(terms) + 3),
+        ordered=bool(spec.get("ordered", False)),
+        urgent=bool(spec.get("urgent", data.get("urgent", False))) and not benign,
+        strong=bool(spec.get("strong", False)),
+        negatable=bool(spec.get("negatable", True)),
+        max_tokens=int(spec.get("max_tokens", 0)),
+        alone=bool(spec.get("alone", False)),
+        source=f"{path.name}: {lang}: {spec['p']}",
+    )
+    if rule.window < len(terms):
+        raise SignalsError(f"{where}: window {rule.window} < {len(terms)} terms")
+    compiled = [_parse_term(term, lang, where, groups) for term in terms]
+    number = len(vocab.rules)
+    vocab.rules.append(rule)
+    for position, keys in enumerate(compiled):
+        for key in keys:
+            vocab.index.setdefault(key, []).append((number, position))
+            if key[0] == "prefix":
+                vocab.prefix_lengths.add(len(key[1]))
+            elif key[0] == "stem" and len(key[2]) >= FUZZY_MIN and not benign:
+                fuzzy_stems.add((key[1], key[2]))
 
 
 def _per_language(section: Any, path: Path, name: str) -> Iterable[tuple[str, list[Any]]]:
@@ -337,8 +368,11 @@ class Detector:
         groups: dict[str, dict[str, str]] = {}
         for path, data in loaded:
             _collect_groups(path, data, groups)
+        errors: list[str] = []
         for path, data in loaded:
-            _load_file(path, data, groups, vocab, fuzzy_stems)
+            _load_file(path, data, groups, vocab, fuzzy_stems, errors)
+        if errors:
+            raise SignalsError("\n".join(errors))
         for lang, word in sorted(fuzzy_stems):
             vocab.fuzzy.setdefault((lang, word[:2]), []).append(word)
         return cls(vocab)
