@@ -248,7 +248,6 @@
       const list = element("ul", "contacts");
       for (const contact of contacts) list.append(contactCard(contact));
       node.append(list);
-      if (contacts.some((c) => c.phone)) node.append(element("p", "call-note", t("call_note")));
     }
     return node;
   }
@@ -451,6 +450,8 @@
   });
   input.addEventListener("input", grow);
 
+  // Inside the widget the frame has its own title bar: no second name.
+  if (hostOrigin) body.classList.add("embedded");
   applyStrings();
   state.conversation = load();
   if (state.conversation) {

@@ -35,18 +35,22 @@
   const campaign = script.dataset.campaign || "";
   const exitUrl = webUrl(script.dataset.exitUrl);
 
+  // Host-page rules reach the host element and what inherits from it, so every element
+  // here sets its own font and position instead of relying on :host.
   const CSS = `
-    :host { all: initial; position: fixed; right: 16px; bottom: 16px; z-index: 2147483000;
+    :host { all: initial; }
+    .launcher, .panel { all: initial; box-sizing: border-box; position: fixed; z-index: 2147483000;
       font: 16px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif;
       color: #1b1d1f; }
     button { font: inherit; cursor: pointer; }
-    .launcher { display: flex; align-items: center; gap: 8px; min-height: 48px; padding: 12px 20px;
-      border: 0; border-radius: 999px; background: #0a5561; color: #fff; font-weight: 700;
+    .launcher { right: 16px; bottom: 16px; display: flex; align-items: center; gap: 8px;
+      min-height: 48px; padding: 12px 20px; border: 0; border-radius: 999px;
+      background: #0a5561; color: #fff; font-weight: 700; cursor: pointer;
       box-shadow: 0 4px 14px rgba(0, 0, 0, 0.25); }
     .launcher:hover { background: #07424b; }
     .launcher[hidden], .panel[hidden] { display: none; }
     :focus-visible { outline: 3px solid #0b0c0c; outline-offset: 2px; box-shadow: 0 0 0 2px #ffbf47; }
-    .panel { position: fixed; right: 16px; bottom: 16px; display: flex; flex-direction: column;
+    .panel { right: 16px; bottom: 16px; display: flex; flex-direction: column;
       width: min(420px, calc(100vw - 32px)); height: min(680px, calc(100vh - 32px));
       background: #fff; border-radius: 12px; overflow: hidden;
       box-shadow: 0 8px 30px rgba(0, 0, 0, 0.3); }
