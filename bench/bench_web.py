@@ -33,6 +33,7 @@ from bench.common import (
     Server,
     baseline_command,
     bench_env,
+    cpu_seconds,
     emit,
     fmt,
     free_port,
@@ -75,10 +76,13 @@ class Level:
             fmt(ours_rps, 0),
             fmt(median([s.p(50) for s in self.ours])),
             fmt(median([s.p(99) for s in self.ours])),
+            fmt(median([s.cpu_ms for s in self.ours]), 2),
             fmt(base_rps, 0),
             fmt(median([s.p(50) for s in self.base])),
             fmt(median([s.p(99) for s in self.base])),
+            fmt(median([s.cpu_ms for s in self.base]), 2),
             fmt(ours_rps / base_rps, 2),
+            fmt(median([s.cpu_ms for s in self.base]) / median([s.cpu_ms for s in self.ours]), 2),
             str(errors),
         ]
 
@@ -89,18 +93,29 @@ HEADERS = [
     "ours steps/s",
     "ours p50 ms",
     "ours p99 ms",
+    "ours server CPU ms/step",
     "baseline req/s",
     "baseline p50 ms",
     "baseline p99 ms",
-    "ratio",
+    "baseline server CPU ms/req",
+    "ratio (throughput)",
+    "ratio (CPU)",
     "errors",
 ]
 
 
 async def bounded(
-    clients: int, duration: float, max_requests: int, one: Callable[[int], Awaitable[float]]
+    clients: int,
+    duration: float,
+    max_requests: int,
+    one: Callable[[int], Awaitable[float]],
+    server: Server | None = None,
 ) -> Samples:
-    """Run `clients` loops of `one(client)` until `duration` or `max_requests`; time them."""
+    """Run `clients` loops of `one(client)` until `duration` or `max_requests`; time them.
+
+    With `server`, also record the CPU time the server used meanwhile: on a noisy machine
+    CPU per request moves far less than requests per second.
+    """
     samples = Samples()
     issued = itertools.count()
 
@@ -113,11 +128,14 @@ async def bounded(
             except Exception as error:
                 samples.error(type(error).__name__ + str(getattr(error, "status", "")))
 
+    cpu = cpu_seconds(server) if server else 0.0
     began = time.perf_counter()
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(duration):
             await asyncio.gather(*(loop(c) for c in range(clients)))
     samples.elapsed = time.perf_counter() - began
+    if server:
+        samples.cpu = cpu_seconds(server) - cpu
     return samples
 
 
@@ -164,10 +182,10 @@ class People:
 
 
 async def run_ours(
-    port: int, clients: int, duration: float, max_requests: int, seed: int
+    server: Server, clients: int, duration: float, max_requests: int, seed: int
 ) -> Samples:
     """Time conversation steps by `clients` simulated people."""
-    people = People(port, seed)
+    people = People(server.port, seed)
     await people.fill(max_requests // 12 + clients * 2)
     current: dict[int, WebPerson] = {}
     rng = random.Random(seed)
@@ -184,14 +202,14 @@ async def run_ours(
         return await person.pick(choice)
 
     try:
-        return await bounded(clients, duration, max_requests, one)
+        return await bounded(clients, duration, max_requests, one, server)
     finally:
         for person in current.values():
             await person.close()
 
 
 async def run_baseline(
-    port: int, clients: int, duration: float, max_requests: int, seed: int
+    server: Server, clients: int, duration: float, max_requests: int, seed: int
 ) -> Samples:
     """Time the baseline's read-update-commit, with the same connection churn as ours."""
     addresses = loopback_addresses(seed * 100_000 + 50_000)
@@ -203,7 +221,7 @@ async def run_baseline(
         if connection is None or used >= STEPS_PER_PERSON:
             if connection is not None:
                 await connection.close()
-            connection, row, used = Connection(port, next(addresses)), next(rows), 0
+            connection, row, used = Connection(server.port, next(addresses)), next(rows), 0
         state[client] = (connection, row, used + 1)
         began = time.perf_counter()
         status, _ = await connection.request(
@@ -215,26 +233,26 @@ async def run_baseline(
         return latency
 
     try:
-        return await bounded(clients, duration, max_requests, one)
+        return await bounded(clients, duration, max_requests, one, server)
     finally:
         for connection, _, _ in state.values():
             await connection.close()
 
 
 async def measure(
-    ours_port: int, base_port: int, runs: int, duration: float, max_requests: int, warmup: float
+    ours: Server, base: Server, runs: int, duration: float, max_requests: int, warmup: float
 ) -> list[Level]:
     """Run every level, interleaving baseline and ours so noise hits both alike."""
     levels = []
     seeds = itertools.count(1)
     for clients in LEVELS:
         level = Level(clients)
-        await run_ours(ours_port, clients, warmup, max_requests, next(seeds))
-        await run_baseline(base_port, clients, warmup, max_requests, next(seeds))
+        await run_ours(ours, clients, warmup, max_requests, next(seeds))
+        await run_baseline(base, clients, warmup, max_requests, next(seeds))
         for run in range(runs):
-            order = [("base", run_baseline, base_port), ("ours", run_ours, ours_port)]
-            for name, runner, port in order if run % 2 == 0 else order[::-1]:
-                samples = await runner(port, clients, duration, max_requests, next(seeds))
+            order = [("base", run_baseline, base), ("ours", run_ours, ours)]
+            for name, runner, server in order if run % 2 == 0 else order[::-1]:
+                samples = await runner(server, clients, duration, max_requests, next(seeds))
                 getattr(level, name).append(samples)
         levels.append(level)
     return levels
@@ -271,7 +289,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # Migrate once before two workers start, as a deployment would.
             with servers(url, folder, workers) as (ours, base):
                 levels = asyncio.run(
-                    measure(ours.port, base.port, args.runs, args.duration, args.max, args.warmup)
+                    measure(ours, base, args.runs, args.duration, args.max, args.warmup)
                 )
         label = f"{db} ({workers} worker{'s' if workers > 1 else ''})"
         rows += [level.row(label) for level in levels]
@@ -287,7 +305,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     text += (
         f"\n\nMedians over {args.runs} run(s) of {args.duration:g} s (at most {args.max} "
         f"requests) per level; {int(TEXT_SHARE * 100)}% of steps are typed text. "
-        "ratio = ours steps/s ÷ baseline req/s.\n\n" + machine_table()
+        "ratio (throughput) = ours steps/s ÷ baseline req/s; ratio (CPU) = baseline server "
+        "CPU per request ÷ ours per step (both ≥ 1.0 mean our step costs no more).\n\n"
+        + machine_table()
     )
     emit("Web step vs baseline", text, results, args.json)
     return results
@@ -300,6 +320,7 @@ def _raw(samples: Samples) -> dict[str, Any]:
         "throughput": samples.throughput,
         "p50_ms": samples.p(50),
         "p99_ms": samples.p(99),
+        "server_cpu_ms": samples.cpu_ms,
         "errors": samples.errors,
     }
 

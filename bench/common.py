@@ -429,6 +429,8 @@ class Samples:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    #: CPU seconds the server used during the run (when measured).
+    cpu: float = float("nan")
 
     def error(self, what: str) -> None:
         """Count one failure by kind."""
@@ -444,6 +446,11 @@ class Samples:
         """Return successful requests per second."""
         return self.count / self.elapsed if self.elapsed else float("nan")
 
+    @property
+    def cpu_ms(self) -> float:
+        """Return the server's CPU milliseconds per successful request."""
+        return self.cpu / self.count * 1000 if self.count else float("nan")
+
     def p(self, q: float) -> float:
         """Return a latency percentile in milliseconds."""
         return percentile(self.latencies, q) * 1000
@@ -454,3 +461,17 @@ async def deadline(seconds: float) -> AsyncIterator[None]:
     """Cancel the block after `seconds`: every run stops by itself."""
     async with asyncio.timeout(seconds):
         yield
+
+
+def cpu_seconds(server: Server) -> float:
+    """Return the CPU time (user + system) used so far by a server and its workers."""
+    import psutil
+
+    assert server.process is not None
+    parent = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in [parent, *parent.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
