@@ -176,9 +176,7 @@ def test_result_lists_flags_heaviest_first(eng, flows):
     flow = flows["job_offer"]
     results = [s for s in flow.steps.values() if s.type == "result"]
     assert results, "the job-offer flow ends in a result"
-    flagged = [
-        (s.id, c.id, c.flag) for s in flow.steps.values() for c in s.choices if c.flag
-    ][:3]
+    flagged = [(s.id, c.id, c.flag) for s in flow.steps.values() for c in s.choices if c.flag][:3]
     state, _ = started(eng)
     state, _ = eng.advance(state, Pick("menu.main.job"))
     state["answers"] = {s: c for s, c, _ in flagged}

@@ -31,7 +31,9 @@ events = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sequence=st.lists(events, min_size=1, max_size=25))
 def test_any_event_sequence_keeps_a_valid_state_and_answers(engine, sequence):
     state = None

@@ -68,8 +68,10 @@ def test_a_valid_small_flow_loads(tmp_path):
 
 def test_dangling_reference_names_file_and_line(tmp_path):
     found = problems(tmp_path, "  - {id: a, type: message, text: Hi, next: nowhere}\n")
-    assert found == ["extra.yaml:7: step 'a' leads to unknown step 'nowhere'",
-                     "extra.yaml:7: step 'a' never reaches an end (a loop)"]
+    assert found == [
+        "extra.yaml:7: step 'a' leads to unknown step 'nowhere'",
+        "extra.yaml:7: step 'a' never reaches an end (a loop)",
+    ]
 
 
 def test_duplicate_step_id(tmp_path):

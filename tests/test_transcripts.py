@@ -32,6 +32,8 @@ async def test_transcript(path: Path, service):
             output = await session.send(str(turn["send"]))
         where = f"{path.name} turn {number} (sent {turn.get('send')!r})"
         for expected in turn.get("expect", []):
-            assert str(expected).lower() in output.lower(), f"{where}: missing {expected!r}\n{output}"
+            assert str(expected).lower() in output.lower(), (
+                f"{where}: missing {expected!r}\n{output}"
+            )
         for unwanted in turn.get("absent", []):
             assert str(unwanted).lower() not in output.lower(), f"{where}: unexpected {unwanted!r}"
