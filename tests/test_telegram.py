@@ -180,34 +180,6 @@ async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
             await asyncio.sleep(0.005)
 
 
-@pytest.fixture(scope="module")
-def tg_engine() -> Engine:
-    """The engine with the real content (as complete as the tree has it today)."""
-    try:
-        from bot.runtime import build_engine
-
-        return build_engine()
-    except Exception:  # detector, FAQ and scanner land in parallel; use what works today
-        from bot.flows import load_flows
-        from bot.i18n import Translator
-
-        parts: dict[str, Any] = {}
-        try:
-            from bot.contacts import Directory
-
-            parts["directory"] = Directory.load()
-        except ImportError:
-            pass
-        try:
-            from bot import DIALOGS_DIR
-            from bot.detector import Detector
-
-            parts["detector"] = Detector.load(DIALOGS_DIR / "signals")
-        except Exception:  # its content is being written right now
-            pass
-        return Engine(load_flows(), Translator.load(), **parts)
-
-
 @pytest.fixture
 def standin() -> BotApiStandIn:
     return BotApiStandIn()
@@ -217,11 +189,6 @@ def standin() -> BotApiStandIn:
 async def api_url(standin: BotApiStandIn) -> AsyncIterator[str]:
     async with serve(standin.app) as url:
         yield url
-
-
-@pytest.fixture
-def service(tg_engine: Engine) -> Conversations:
-    return Conversations(tg_engine, InMemoryStore())
 
 
 def make_settings(api_url: str, tmp_path: Path, webhook: bool) -> Settings:
@@ -304,12 +271,12 @@ async def open_menu(bot: Harness, user: TgUser, lang: str = "en") -> Sent:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_start_asks_for_the_language_in_the_persons_own(
-    polling: Harness, tg_engine: Engine, lang: str
+    polling: Harness, engine: Engine, lang: str
 ) -> None:
     user = TgUser(101, language_code=lang)
     delivered = await polling.deliver(command(user, "start"))
     question = delivered.last
-    assert t(tg_engine, lang, "Choose your language:") in question.text
+    assert t(engine, lang, "Choose your language:") in question.text
     assert question.buttons[0] == f"lang:{lang}"
     assert sorted(question.buttons) == sorted(f"lang:{code}" for code in LANGUAGES)
     stored = await polling.channel.service.store.get(polling.key(user))
@@ -318,11 +285,11 @@ async def test_start_asks_for_the_language_in_the_persons_own(
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_deep_link_sets_the_campaign_and_the_language(
-    polling: Harness, tg_engine: Engine, lang: str
+    polling: Harness, engine: Engine, lang: str
 ) -> None:
     user = TgUser(102, language_code="en")
     delivered = await polling.deliver(command(user, "start", f"spring_fair-24__{lang}"))
-    assert delivered.texts[0] == t(tg_engine, lang, tg_engine._greeting())
+    assert delivered.texts[0] == t(engine, lang, engine._greeting())
     assert "menu.main.job" in delivered.last.buttons
     stored = await polling.channel.service.store.get(polling.key(user))
     assert stored.state["campaign"] == "spring_fair-24"
@@ -330,22 +297,22 @@ async def test_deep_link_sets_the_campaign_and_the_language(
 
 
 async def test_deep_link_with_a_campaign_only_keeps_the_persons_language(
-    polling: Harness, tg_engine: Engine
+    polling: Harness, engine: Engine
 ) -> None:
     user = TgUser(103, language_code="uk")
     delivered = await polling.deliver(command(user, "start", "kaunas_bus"))
-    assert t(tg_engine, "uk", "Choose your language:") in delivered.last.text
+    assert t(engine, "uk", "Choose your language:") in delivered.last.text
     stored = await polling.channel.service.store.get(polling.key(user))
     assert stored.state["campaign"] == "kaunas_bus"
 
 
 @pytest.mark.parametrize("payload", ["<script>", "a" * 65, "two words", "x.y"])
 async def test_an_invalid_deep_link_is_ignored(
-    polling: Harness, tg_engine: Engine, payload: str
+    polling: Harness, engine: Engine, payload: str
 ) -> None:
     user = TgUser(104, language_code="lt")
     delivered = await polling.deliver(command(user, "start", payload))
-    assert t(tg_engine, "lt", "Choose your language:") in delivered.last.text
+    assert t(engine, "lt", "Choose your language:") in delivered.last.text
     stored = await polling.channel.service.store.get(polling.key(user))
     assert stored.state["campaign"] is None
 
@@ -366,7 +333,7 @@ def test_start_payload_rules() -> None:
 # ---------------------------------------------------------------------------- buttons
 
 
-async def test_a_whole_checklist_by_button_presses(bot: Harness, tg_engine: Engine) -> None:
+async def test_a_whole_checklist_by_button_presses(bot: Harness, engine: Engine) -> None:
     user = TgUser(201)
     menu = await open_menu(bot, user)
     delivered = await bot.press(user, menu, "menu.main.job")
@@ -393,7 +360,7 @@ async def test_a_whole_checklist_by_button_presses(bot: Harness, tg_engine: Engi
 
 
 async def test_a_stale_button_says_so_and_shows_the_current_step(
-    polling: Harness, tg_engine: Engine
+    polling: Harness, engine: Engine
 ) -> None:
     user = TgUser(202, language_code="ru")
     menu = await open_menu(polling, user, "ru")
@@ -401,27 +368,25 @@ async def test_a_stale_button_says_so_and_shows_the_current_step(
     await polling.deliver(command(user, "menu"))
     old = next(b for b in question.buttons if b.startswith("job_offer."))
     delivered = await polling.press(user, question, old)
-    assert delivered.texts[0] == t(tg_engine, "ru", OUT_OF_DATE)
+    assert delivered.texts[0] == t(engine, "ru", OUT_OF_DATE)
     assert "menu.main.job" in delivered.last.buttons
     assert "reply_markup" not in polling.standin.message(user.id, question.message_id)
 
 
-async def test_a_language_switch_changes_the_whole_chat(
-    polling: Harness, tg_engine: Engine
-) -> None:
+async def test_a_language_switch_changes_the_whole_chat(polling: Harness, engine: Engine) -> None:
     user = TgUser(203, language_code="en")
     await open_menu(polling, user, "en")
     question = (await polling.deliver(command(user, "language"))).last
     delivered = await polling.press(user, question, "lang:uk")
-    assert t(tg_engine, "uk", "What would you like to do?") in delivered.texts
+    assert t(engine, "uk", "What would you like to do?") in delivered.texts
     menu = polling.standin.commands[f"chat:{user.id}/"]
     assert {c["command"] for c in menu} == {name for name, _ in COMMANDS}
     forget = next(c for c in menu if c["command"] == "forget")
-    assert forget["description"] == t(tg_engine, "uk", "Erase this chat")
+    assert forget["description"] == t(engine, "uk", "Erase this chat")
     # The apology, too, comes in the conversation's language, not the phone's.
     polling.channel.service.store.down = True
     delivered = await polling.deliver(message(user, "hello"))
-    assert delivered.texts == [t(tg_engine, "uk", TRY_LATER)]
+    assert delivered.texts == [t(engine, "uk", TRY_LATER)]
     # Back to the phone's language: the chat's own menu goes, the English one shows again.
     polling.channel.service.store.down = False
     question = (await polling.deliver(command(user, "language"))).last
@@ -439,12 +404,12 @@ async def test_a_language_switch_changes_the_whole_chat(
     ],
 )
 async def test_commands_show_what_the_engine_says(
-    polling: Harness, tg_engine: Engine, name: str, event: Event
+    polling: Harness, engine: Engine, name: str, event: Event
 ) -> None:
     user = TgUser(204, language_code="ru")
     await open_menu(polling, user, "ru")
     state = (await polling.channel.service.store.get(polling.key(user))).state
-    _, expected = tg_engine.advance(state, event)
+    _, expected = engine.advance(state, event)
     delivered = await polling.deliver(command(user, name))
     assert delivered.texts == [m.text for m in render(expected)]
 
@@ -452,27 +417,22 @@ async def test_commands_show_what_the_engine_says(
 # ---------------------------------------------------------------------------- help
 
 
-async def test_help_hands_off_with_protected_contacts(polling: Harness, tg_engine: Engine) -> None:
+async def test_help_hands_off_with_protected_contacts(polling: Harness, engine: Engine) -> None:
     user = TgUser(301, language_code="lt")
     await open_menu(polling, user, "lt")
     where = (await polling.deliver(command(user, "help"))).last
     delivered = await polling.press(user, where, "help.where.LT")
     assert delivered.sent and all(s.protect for s in delivered.sent)
-    if tg_engine.directory is not None:
-        assert re.search(r"📞 \+?\d[\d ]{2,}", "\n".join(delivered.texts))
+    assert re.search(r"📞 \+?\d[\d ]{2,}", "\n".join(delivered.texts))
 
 
-async def test_danger_in_free_text_leads_to_the_hotline(
-    polling: Harness, tg_engine: Engine
-) -> None:
-    if tg_engine.detector is None:
-        pytest.skip("the danger detector (bot.detector) does not load yet")
+async def test_danger_in_free_text_leads_to_the_hotline(polling: Harness, engine: Engine) -> None:
     user = TgUser(302, language_code="en")
     menu = await open_menu(polling, user, "en")
     await polling.press(user, menu, "menu.main.job")
     text = "The employer took my passport and I cannot leave the house"
     delivered = await polling.deliver(message(user, text))
-    assert delivered.texts[0] == t(tg_engine, "en", SERIOUS)
+    assert delivered.texts[0] == t(engine, "en", SERIOUS)
     assert all(s.protect for s in delivered.sent)
     handoff = await polling.press(user, delivered.last, "help.where.LT")
     assert all(s.protect for s in handoff.sent)
@@ -485,12 +445,12 @@ async def test_danger_in_free_text_leads_to_the_hotline(
     assert "passport" not in str((await store.get(polling.key(user))).state)
 
 
-async def test_a_photo_is_answered_without_a_crash(polling: Harness, tg_engine: Engine) -> None:
+async def test_a_photo_is_answered_without_a_crash(polling: Harness, engine: Engine) -> None:
     user = TgUser(303)
     await open_menu(polling, user)
     delivered = await polling.deliver(photo(user))
     assert delivered.texts[0] == t(
-        tg_engine, "en", "I did not get any text. Type a message or choose an option below."
+        engine, "en", "I did not get any text. Type a message or choose an option below."
     )
 
 
@@ -502,9 +462,7 @@ async def test_group_chats_are_ignored(polling: Harness) -> None:
 # ---------------------------------------------------------------------------- forget
 
 
-async def test_forget_erases_and_deletes_recent_messages(
-    polling: Harness, tg_engine: Engine
-) -> None:
+async def test_forget_erases_and_deletes_recent_messages(polling: Harness, engine: Engine) -> None:
     user = TgUser(401, language_code="uk")
     old = message(user, "an old question", age=3 * 24 * 3600)
     polling.standin.add_user_message(old["message"])
@@ -522,14 +480,14 @@ async def test_forget_erases_and_deletes_recent_messages(
     assert recent <= deleted  # the bot's and the person's own messages
     assert old["message"]["message_id"] not in deleted
     report = delivered.last.text
-    assert t(tg_engine, "uk", ERASED) in report
-    assert t(tg_engine, "uk", DELETED).format(count=len(deleted)) in report
-    assert t(tg_engine, "uk", TOO_OLD).format(count=1) in report
+    assert t(engine, "uk", ERASED) in report
+    assert t(engine, "uk", DELETED).format(count=len(deleted)) in report
+    assert t(engine, "uk", TOO_OLD).format(count=1) in report
     assert (user.id, old["message"]["message_id"]) not in polling.standin.deleted
 
     # A button left over from before is out of date: the conversation starts afresh.
     again = await polling.deliver(press(user, menu_message(polling, menu), "menu.main.job"))
-    assert t(tg_engine, "uk", "Choose your language:") in again.last.text
+    assert t(engine, "uk", "Choose your language:") in again.last.text
 
 
 def menu_message(bot: Harness, sent: Sent) -> dict:
@@ -578,20 +536,21 @@ class Flaky(Conversations):
 async def test_a_crash_for_one_person_does_not_stop_another(
     standin: BotApiStandIn,
     api_url: str,
-    tg_engine: Engine,
+    engine: Engine,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    flaky = Flaky(tg_engine, InMemoryStore())
+    flaky = Flaky(engine, InMemoryStore())
     victim, other = TgUser(601, language_code="ru"), TgUser(602, language_code="lt")
     async with running(standin, api_url, flaky, tmp_path) as bot:
         await open_menu(bot, victim, "ru")
         flaky.broken = bot.key(victim)
         secret_text = "my name is Olena, call +37060000000"
+        caplog.set_level(logging.INFO)
         with caplog.at_level(logging.DEBUG, logger="bot"):
             await bot.deliver_at_once([message(victim, secret_text), command(other, "start")])
-        assert standin.texts(victim.id)[-1] == t(tg_engine, "ru", APOLOGY)
-        assert t(tg_engine, "lt", "Choose your language:") in standin.texts(other.id)[-1]
+        assert standin.texts(victim.id)[-1] == t(engine, "ru", APOLOGY)
+        assert t(engine, "lt", "Choose your language:") in standin.texts(other.id)[-1]
         logged = "\n".join(r.getMessage() for r in caplog.records)
         assert "update failed" in logged
         for private in (str(victim.id), secret_text, "Olena", victim.username, bot.key(victim)):
@@ -601,14 +560,12 @@ async def test_a_crash_for_one_person_does_not_stop_another(
         assert "menu.main.job" in delivered.last.buttons
 
 
-async def test_the_database_being_down_asks_to_try_again(
-    polling: Harness, tg_engine: Engine
-) -> None:
+async def test_the_database_being_down_asks_to_try_again(polling: Harness, engine: Engine) -> None:
     user = TgUser(603, language_code="lt")
     menu = await open_menu(polling, user, "lt")
     polling.channel.service.store.down = True
     delivered = await polling.press(user, menu, "menu.main.job")
-    assert delivered.texts == [t(tg_engine, "lt", TRY_LATER)]
+    assert delivered.texts == [t(engine, "lt", TRY_LATER)]
     polling.channel.service.store.down = False
     delivered = await polling.press(user, menu, "menu.main.job")
     assert any(b.startswith("job_offer.") for b in delivered.last.buttons)
@@ -628,19 +585,19 @@ class SlowFirstWrite(InMemoryStore):
 
 
 async def test_two_updates_for_one_person_are_handled_in_order(
-    standin: BotApiStandIn, api_url: str, tg_engine: Engine, tmp_path: Path
+    standin: BotApiStandIn, api_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     store = SlowFirstWrite()
     user = TgUser(701)
-    async with running(standin, api_url, Conversations(tg_engine, store), tmp_path) as bot:
+    async with running(standin, api_url, Conversations(engine, store), tmp_path) as bot:
         menu = await open_menu(bot, user)
         first = (await bot.press(user, menu, "menu.main.job")).last
         # The second press answers the question the first press leads to: it only makes
         # sense after the first one, as when a person taps quickly twice.
         state = (await store.get(bot.key(user))).state
-        step = tg_engine.flows["job_offer"].step(state["step"])
+        step = engine.flows["job_offer"].step(state["step"])
         option = step.choices[0]
-        nxt = tg_engine.flows["job_offer"].step(option.next)
+        nxt = engine.flows["job_offer"].step(option.next)
         answer = f"job_offer.{step.id}.{option.id}"
         follow = f"job_offer.{nxt.id}.{nxt.choices[0].id}"
         bot_message = standin.message(user.id, first.message_id)
@@ -650,26 +607,26 @@ async def test_two_updates_for_one_person_are_handled_in_order(
         )
         texts = results[-1].texts
         assert OUT_OF_DATE not in texts
-        assert texts.index(t(tg_engine, "en", nxt.text)) < len(texts) - 1
+        assert texts.index(t(engine, "en", nxt.text)) < len(texts) - 1
         stored = await store.get(bot.key(user))
         assert stored.state["answers"][step.id] == option.id
         assert stored.state["answers"][nxt.id] == nxt.choices[0].id
 
 
 async def test_a_restart_in_the_middle_of_a_flow_resumes(
-    standin: BotApiStandIn, api_url: str, tg_engine: Engine, tmp_path: Path, sqlite_url: str
+    standin: BotApiStandIn, api_url: str, engine: Engine, tmp_path: Path, sqlite_url: str
 ) -> None:
     user = TgUser(702, language_code="uk")
     store = await open_store(sqlite_url)
     try:
-        async with running(standin, api_url, Conversations(tg_engine, store), tmp_path) as bot:
+        async with running(standin, api_url, Conversations(engine, store), tmp_path) as bot:
             menu = await open_menu(bot, user, "uk")
             question = (await bot.press(user, menu, "menu.main.romance")).last
         # A new process: a new Application and a new service, on the same database.
-        async with running(standin, api_url, Conversations(tg_engine, store), tmp_path) as bot:
+        async with running(standin, api_url, Conversations(engine, store), tmp_path) as bot:
             choice = next(b for b in question.buttons if b.startswith("romance."))
             delivered = await bot.press(user, question, choice)
-            assert t(tg_engine, "uk", OUT_OF_DATE) not in delivered.texts
+            assert t(engine, "uk", OUT_OF_DATE) not in delivered.texts
             assert any(b.startswith("romance.") for b in delivered.last.buttons)
             stored = await store.get(bot.key(user))
             assert stored.state["flow"] == "romance" and stored.state["answers"]
@@ -681,7 +638,7 @@ async def test_a_restart_in_the_middle_of_a_flow_resumes(
 
 
 async def test_webhook_is_registered_with_the_secret_and_menus_are_set(
-    webhook: Harness, tg_engine: Engine
+    webhook: Harness, engine: Engine
 ) -> None:
     assert webhook.standin.webhook == {
         "url": "https://bot.example.org/telegram/webhook",
@@ -691,7 +648,7 @@ async def test_webhook_is_registered_with_the_secret_and_menus_are_set(
     for lang in LANGUAGES:
         menu = webhook.standin.commands[f"default/{lang}"]
         described = {c["command"]: c["description"] for c in menu}
-        assert described["help"] == t(tg_engine, lang, "Get help now")
+        assert described["help"] == t(engine, lang, "Get help now")
     assert {c["command"] for c in webhook.standin.commands["default/"]} == {n for n, _ in COMMANDS}
 
 
@@ -726,9 +683,9 @@ async def test_a_redelivered_update_is_processed_once(webhook: Harness) -> None:
 
 
 async def test_a_failed_update_is_not_acknowledged_and_its_redelivery_runs(
-    standin: BotApiStandIn, api_url: str, tg_engine: Engine, tmp_path: Path
+    standin: BotApiStandIn, api_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    flaky = Flaky(tg_engine, InMemoryStore())
+    flaky = Flaky(engine, InMemoryStore())
     user = TgUser(803, language_code="uk")
     async with running(standin, api_url, flaky, tmp_path, "webhook") as bot:
         await open_menu(bot, user, "uk")
@@ -736,7 +693,7 @@ async def test_a_failed_update_is_not_acknowledged_and_its_redelivery_runs(
         update = {"update_id": 9002, **command(user, "menu")}
         failed = await bot.deliver(update)
         assert failed.status == 500
-        assert failed.texts == [t(tg_engine, "uk", APOLOGY)]
+        assert failed.texts == [t(engine, "uk", APOLOGY)]
         again = await bot.deliver(update)  # Telegram retries; still broken: no second apology
         assert again.status == 500 and again.sent == []
         flaky.broken = None
@@ -747,7 +704,7 @@ async def test_a_failed_update_is_not_acknowledged_and_its_redelivery_runs(
 
 
 async def test_webhook_handles_two_updates_for_one_person_at_once(
-    webhook: Harness, tg_engine: Engine
+    webhook: Harness, engine: Engine
 ) -> None:
     user = TgUser(804)
     menu = await open_menu(webhook, user)
@@ -761,7 +718,7 @@ async def test_webhook_handles_two_updates_for_one_person_at_once(
 
 
 async def test_the_web_apps_route_reaches_the_channel(
-    webhook: Harness, tg_engine: Engine, tmp_path: Path
+    webhook: Harness, engine: Engine, tmp_path: Path
 ) -> None:
     from bot.web.app import create_app
 
@@ -778,7 +735,7 @@ async def test_the_web_apps_route_reaches_the_channel(
             WEBHOOK_PATH, json={"update_id": 9101, **update}, headers=headers
         )
         assert accepted.status_code == 200
-    assert webhook.standin.texts(805)[0] == t(tg_engine, "uk", tg_engine._greeting())
+    assert webhook.standin.texts(805)[0] == t(engine, "uk", engine._greeting())
 
 
 # ---------------------------------------------------------------------------- rendering
