@@ -443,21 +443,32 @@ class Detector:
         """Read one text and return the danger signals in it."""
         text = text[:MAX_CHARS]
         spans, lang, found = self._scan(text)
-        signals: list[tuple[int, Signal]] = []
+        # Character ranges per category; overlapping matches of one category become one
+        # piece of evidence ("THEY TOOK my passport", not two overlapping quotes).
+        ranges: dict[str, list[list[int]]] = {}
         urgent = False
-        seen: set[tuple[str, str]] = set()
         for rule, match, cancelled_by in found:
             if cancelled_by:
                 continue
             assert rule.category is not None
-            first, last = min(match), max(match)
-            evidence = text[spans[first][1] : spans[last][2]]
-            if (rule.category, evidence) not in seen:
-                seen.add((rule.category, evidence))
-                signals.append((spans[first][1], Signal(rule.category, evidence)))
+            ranges.setdefault(rule.category, []).append(
+                [spans[min(match)][1], spans[max(match)][2]]
+            )
             urgent = urgent or rule.urgent
-        signals.sort(key=lambda item: (item[0], _CATEGORY_ORDER[item[1].category]))
-        result = tuple(sig for _, sig in signals)
+        signals: list[tuple[int, int, Signal]] = []
+        for category, found_ranges in ranges.items():
+            found_ranges.sort()
+            merged = [found_ranges[0]]
+            for start, end in found_ranges[1:]:
+                if start < merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end])
+            for start, end in merged:
+                signal = Signal(category, text[start:end])
+                signals.append((start, _CATEGORY_ORDER[category], signal))
+        signals.sort(key=lambda item: item[:2])
+        result = tuple(signal for _, _, signal in signals)
         return Detection(bool(result), urgent and bool(result), result, lang)
 
     def explain(self, text: str) -> list[str]:

@@ -15,6 +15,7 @@ import Stemmer
 
 __all__ = [
     "detect_language",
+    "language_of_tokens",
     "normalize",
     "normalize_token",
     "stem",
@@ -255,6 +256,7 @@ def stem(token: str, lang: str) -> str:
 # --- language --------------------------------------------------------------------------
 
 _UK_LETTERS = set("іїєґ")
+_UK_APOSTROPHE_RE = re.compile(r"[\u0400-\u04ff]'[\u0400-\u04ff]")
 _RU_LETTERS = set("ыэъё")
 _LT_LETTERS = set("ąčęėįšųūž")
 # Short, very frequent words that tell the languages apart (no diacritics on purpose,
@@ -274,14 +276,14 @@ _EN_WORDS = frozenset(
 )
 _RU_WORDS = frozenset(
     _words(
-        "что как меня мне это и он она они я мы вы был была были есть нет где когда "
-        "только тоже работа работу работе если чтобы"
+        "что как меня мне это и он она они мы вы был была были есть нет где когда "
+        "только тоже работа работу работе если чтобы с из от уже мой моя мои но еще моего моей где"
     )
 )
 _UK_WORDS = frozenset(
     _words(
         "що як мене мені це та він вона вони ми ви був була були є немає де коли "
-        "тільки також робота роботу роботі якщо щоб"
+        "тільки також робота роботу роботі якщо щоб з зі із від мій моя мої але вже бо мого моєї"
     )
 )
 _RU_TRANSLIT_WORDS = frozenset(
@@ -300,28 +302,38 @@ _UK_TRANSLIT_WORDS = frozenset(
 
 def detect_language(text: str) -> str:
     """Guess lt, ru, uk or en from the script, tell-tale letters and common words."""
-    text = normalize(text)
-    letters = set(text)
-    cyr = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
-    lat = sum(1 for ch in text if ch.isalpha() and ch.isascii())
+    return language_of_tokens(tokens(text))
+
+
+def language_of_tokens(words: list[str]) -> str:
+    """Guess the language of already normalised tokens (see `detect_language`)."""
+    cyr = lat = 0
+    letters: set[str] = set()
+    for w in words:
+        letters.update(w)
+        for ch in w:
+            if "\u0400" <= ch <= "\u04ff":
+                cyr += 1
+            elif ch.isascii() and ch.isalpha():
+                lat += 1
     if cyr > lat:
         # Ukrainian writes an apostrophe inside words (б'ють); Russian uses ъ
-        if letters & _UK_LETTERS or re.search(r"[\u0400-\u04ff]'[\u0400-\u04ff]", text):
+        if letters & _UK_LETTERS or any(_UK_APOSTROPHE_RE.search(w) for w in words):
             return "uk"
         if letters & _RU_LETTERS:
             return "ru"
-        words = tokens(text)
-        uk = sum(w in _UK_WORDS for w in words)
+        # the Ukrainian third person plural ends in -ють (Russian: -ют)
+        uk = sum(w in _UK_WORDS or w.endswith("ють") for w in words)
         ru = sum(w in _RU_WORDS for w in words)
         return "uk" if uk > ru else "ru"
     if letters & _LT_LETTERS:
         return "lt"
-    words = [strip_diacritics_lt(w) for w in tokens(text)]
+    stripped = [strip_diacritics_lt(w) for w in words]
     scores = {
-        "en": sum(w in _EN_WORDS for w in words),
-        "lt": sum(w in _LT_WORDS for w in words),
-        "ru": sum(w in _RU_TRANSLIT_WORDS for w in words),
-        "uk": sum(w in _UK_TRANSLIT_WORDS for w in words),
+        "en": sum(w in _EN_WORDS for w in stripped),
+        "lt": sum(w in _LT_WORDS for w in stripped),
+        "ru": sum(w in _RU_TRANSLIT_WORDS for w in stripped),
+        "uk": sum(w in _UK_TRANSLIT_WORDS for w in stripped),
     }
     # ties go to English (listed first): it is the safest default for the replies
     return max(scores, key=lambda k: scores[k])

@@ -1,0 +1,445 @@
+"""The danger-signal detector: what it must catch, what it must leave alone, and its tools."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import ROOT
+from bot.detector import (
+    CATEGORIES,
+    SIGNALS_DIR,
+    Detection,
+    Detector,
+    Signal,
+    SignalsError,
+    default_detector,
+    detect_command,
+)
+from bot.devset import AIMS, DEVSET, devset_command, evaluate, format_report, load_devset
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return default_detector()
+
+
+# One sentence per category and language, phrased differently from the development set.
+CATCH = [
+    # documents_taken
+    ("en", "The manager took our passports on the first day", "documents_taken"),
+    ("lt", "Agentūra atėmė mano pasą ir negrąžina", "documents_taken"),
+    ("ru", "Хозяин держит наши паспорта у себя", "documents_taken"),
+    ("uk", "Роботодавець забрав мій паспорт", "documents_taken"),
+    # confinement
+    ("en", "They won't let us leave the farm", "confinement"),
+    ("lt", "Mūsų neišleidžia iš ūkio", "confinement"),
+    ("ru", "Нас не выпускают с фермы", "confinement"),
+    ("uk", "Нас не випускають з ферми", "confinement"),
+    # violence
+    ("en", "The supervisor punched me in the face", "violence"),
+    ("lt", "Brigadininkas mane sumušė", "violence"),
+    ("ru", "Бригадир избил моего брата", "violence"),
+    ("uk", "Бригадир побив мого брата", "violence"),
+    # threats
+    ("en", "They threatened to hurt my kids", "threats"),
+    ("lt", "Jie grasina mano vaikams", "threats"),
+    ("ru", "Мне угрожают депортацией", "threats"),
+    ("uk", "Мені погрожують депортацією", "threats"),
+    # debt_bondage
+    ("en", "I have to work off a debt for the flight", "debt_bondage"),
+    ("lt", "Turiu atidirbti skolą už skrydį", "debt_bondage"),
+    ("ru", "Надо отработать долг за билет", "debt_bondage"),
+    ("uk", "Треба відпрацювати борг за квиток", "debt_bondage"),
+    # wages_withheld
+    ("en", "They have not paid us since March", "wages_withheld"),
+    ("lt", "Jau mėnesį nemoka algos", "wages_withheld"),
+    ("ru", "Нам не платят с марта", "wages_withheld"),
+    ("uk", "Нам не платять з березня", "wages_withheld"),
+    # sexual_exploitation
+    ("en", "They force my sister into prostitution", "sexual_exploitation"),
+    ("lt", "Seserį verčia užsiimti prostitucija", "sexual_exploitation"),
+    ("ru", "Сестру заставляют заниматься проституцией", "sexual_exploitation"),
+    ("uk", "Сестру змушують займатися проституцією", "sexual_exploitation"),
+    # forced_crime
+    ("en", "They force us to steal in supermarkets", "forced_crime"),
+    ("lt", "Mus verčia vogti prekybos centruose", "forced_crime"),
+    ("ru", "Нас заставляют воровать в супермаркетах", "forced_crime"),
+    ("uk", "Нас змушують красти в супермаркетах", "forced_crime"),
+    # deception
+    ("en", "They lied to us about the job and the salary", "deception"),
+    ("lt", "Apgavo dėl darbo ir atlyginimo", "deception"),
+    ("ru", "Нас обманули с работой и зарплатой", "deception"),
+    ("uk", "Нас обманули з роботою і зарплатою", "deception"),
+    # abusive_conditions
+    ("en", "We work 14 hours every day", "abusive_conditions"),
+    ("lt", "Dirbame po 14 valandų kasdien", "abusive_conditions"),
+    ("ru", "Работаем по 14 часов каждый день", "abusive_conditions"),
+    ("uk", "Працюємо по 14 годин щодня", "abusive_conditions"),
+    # isolation
+    ("en", "The boss took our phones", "isolation"),
+    ("lt", "Šeimininkas atėmė mūsų telefonus", "isolation"),
+    ("ru", "Хозяин отобрал наши телефоны", "isolation"),
+    ("uk", "Господар відібрав наші телефони", "isolation"),
+    # immediate_danger
+    ("en", "I don't know where I am", "immediate_danger"),
+    ("lt", "Nežinau, kur esu", "immediate_danger"),
+    ("ru", "Не знаю, где я", "immediate_danger"),
+    ("uk", "Не знаю, де я", "immediate_danger"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "category"), CATCH)
+def test_catches_each_category_in_each_language(
+    detector: Detector, lang: str, text: str, category: str
+) -> None:
+    found = detector.detect(text)
+    assert found.danger
+    assert category in found.categories
+    assert found.lang == lang
+
+
+HARMLESS = [
+    "They didn't take my passport, they only made a copy.",
+    "How do I renew my passport?",
+    "I locked my keys in the car.",
+    "I have a student loan, can I still work abroad?",
+    "We watched a film about trafficking.",
+    "The job ad promises 3000 euros a month, is that realistic?",
+    "My boyfriend from Instagram wants me to visit him, what should I check?",
+    "Can you help me find a job in Denmark?",
+    "This heat is killing me",
+    "I sold my car before I left",
+    "I owe my brother 20 euros, I'll pay him back tomorrow",
+    "I lost my passport on the train",
+    "Kaip atnaujinti pasą?",
+    "Pamečiau pasą",
+    "Как продлить паспорт?",
+    "Они не забирали паспорт",
+    "Як продовжити паспорт?",
+    "Вони не забирали паспорт",
+    "Смотрели фильм про рабство",
+    "Помогите найти работу в Польше",
+    "Допоможіть знайти роботу",
+    "Padėkit rasti darbą",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_leaves_harmless_texts_alone(detector: Detector, text: str) -> None:
+    found = detector.detect(text)
+    assert not found.danger, found.signals
+    assert not found.urgent
+    assert found.signals == ()
+
+
+@pytest.mark.parametrize(
+    ("negated", "plain"),
+    [
+        ("They did not take my passport", "They took my passport"),
+        ("Nobody beat me", "The boss beat me"),
+        ("Они не забрали паспорт", "Они забрали паспорт"),
+        ("Вони не забрали паспорт", "Вони забрали паспорт"),
+        ("Jie nepaėmė mano paso", "Jie paėmė mano pasą"),
+    ],
+)
+def test_negation_just_before_a_match_cancels_it(
+    detector: Detector, negated: str, plain: str
+) -> None:
+    assert not detector.detect(negated).danger
+    assert detector.detect(plain).danger
+
+
+def test_negation_in_another_clause_does_not_cancel(detector: Detector) -> None:
+    found = detector.detect("I did not complain, but they took my passport")
+    assert found.categories == ["documents_taken"]
+
+
+def test_a_harmless_context_cancels_only_its_own_sentence(detector: Detector) -> None:
+    text = "We saw a film about trafficking. Now they took my passport too."
+    assert detector.detect(text).categories == ["documents_taken"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("zabrali pasport", "documents_taken"),
+        ("menya ne vypuskayut", "confinement"),
+        ("ne platyat zarplatu", "wages_withheld"),
+        ("zabraly pasport", "documents_taken"),
+        ("ne platiat", "wages_withheld"),
+        ("paeme pasa", "documents_taken"),
+        ("uzrakino mus", "confinement"),
+        ("grasina seimai", "threats"),
+        ("they took my pasport", "documents_taken"),
+        ("забрали пасспорт", "documents_taken"),
+        ("Boss забрал passport", "documents_taken"),
+    ],
+)
+def test_reads_transliteration_missing_diacritics_and_typos(
+    detector: Detector, text: str, category: str
+) -> None:
+    assert category in detector.detect(text).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SOS",
+        "🆘",
+        "help",
+        "Help me please",
+        "Помогите!!!",
+        "Допоможіть!",
+        "Padėkit!",
+        "I'm locked in",
+        "He said he will kill me",
+        "I was raped",
+        "Меня продали",
+        "Мене замкнули",
+        "Nežinau, kur esu",
+    ],
+)
+def test_urgent_texts_are_urgent(detector: Detector, text: str) -> None:
+    found = detector.detect(text)
+    assert found.danger and found.urgent
+    assert found.categories, "an urgent text also says why"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["They haven't paid me for two months", "My boss has my passport", "We live 12 in a room"],
+)
+def test_serious_but_not_urgent(detector: Detector, text: str) -> None:
+    found = detector.detect(text)
+    assert found.danger and not found.urgent
+
+
+def test_third_person_reports_count(detector: Detector) -> None:
+    assert detector.detect("My friend's passport was taken by her employer").danger
+    assert detector.detect("У сестры забрали паспорт").danger
+
+
+def test_evidence_quotes_the_original_text(detector: Detector) -> None:
+    text = "Hi. Yesterday THEY TOOK my Pasport, and now I cannot leave!"
+    found = detector.detect(text)
+    by_category = {s.category: s.evidence for s in found.signals}
+    assert by_category["documents_taken"] == "TOOK my Pasport"
+    assert by_category["confinement"] == "cannot leave"
+    for signal in found.signals:
+        assert signal.evidence in text
+
+
+def test_evidence_keeps_diacritics_and_script(detector: Detector) -> None:
+    found = detector.detect("Darbdavys paėmė mano pasą.")
+    assert Signal("documents_taken", "paėmė mano pasą") in found.signals
+
+
+def test_detection_json_matches_the_design_contract(detector: Detector) -> None:
+    found = detector.detect("They took my passport and they beat me")
+    assert found.to_json() == {
+        "danger": True,
+        "urgent": False,
+        "signals": ["documents_taken", "violence"],
+        "lang": "en",
+    }
+
+
+def test_categories_are_unique_and_in_fixed_order() -> None:
+    found = Detection(
+        True,
+        False,
+        (Signal("violence", "a"), Signal("documents_taken", "b"), Signal("violence", "c")),
+        "en",
+    )
+    assert found.categories == ["documents_taken", "violence"]
+    assert set(found.categories) <= set(CATEGORIES)
+
+
+def test_explain_names_the_pattern_and_what_cancelled_it(detector: Detector) -> None:
+    lines = detector.explain("How do I renew my passport? My boss has my passport.")
+    assert any(line.startswith("hit: documents_taken.yaml") for line in lines)
+    assert detector.explain("nothing to see here") == []
+
+
+def test_long_texts_are_cut_not_refused(detector: Detector) -> None:
+    found = detector.detect("They took my passport. " + "blah " * 5000)
+    assert found.categories == ["documents_taken"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_well_formed_detection(text: str) -> None:
+    found = default_detector().detect(text)
+    assert found.danger == bool(found.signals)
+    assert not found.urgent or found.danger
+    assert found.lang in {"lt", "ru", "uk", "en"}
+    for signal in found.signals:
+        assert signal.category in CATEGORIES
+        assert signal.evidence and signal.evidence in text
+
+
+# --- the vocabulary is data ------------------------------------------------------------
+
+
+def _copy_signals(tmp_path: Path) -> Path:
+    target = tmp_path / "signals"
+    target.mkdir()
+    for path in SIGNALS_DIR.glob("*.yaml"):
+        (target / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
+
+
+def test_an_expert_can_add_a_pattern_without_python(tmp_path: Path) -> None:
+    signals = _copy_signals(tmp_path)
+    text = "the boss put our passports in the freezer"
+    assert not Detector.load(signals).detect(text).danger
+    (signals / "extra.yaml").write_text(
+        "kind: signals\nschema: 1\ncategory: documents_taken\n"
+        'rules:\n  en:\n    - {p: "BOSS put DOC freezer", window: 8}\n',
+        encoding="utf-8",
+    )
+    assert Detector.load(signals).detect(text).categories == ["documents_taken"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("kind: flow\nschema: 1\n", "must start with `kind: signals`"),
+        ("kind: signals\nschema: 1\ncategory: nope\n", "unknown category 'nope'"),
+        (
+            "kind: signals\nschema: 1\ncategory: violence\nrules:\n  en:\n    - NOPE me\n",
+            "unknown word group 'NOPE'",
+        ),
+        (
+            "kind: signals\nschema: 1\ncategory: violence\nrules:\n  xx:\n    - hit me\n",
+            "unknown language 'xx'",
+        ),
+        (
+            "kind: signals\nschema: 1\ncategory: violence\nrules:\n  en:\n"
+            '    - {p: "a b c", window: 2}\n',
+            "window 2 < 3 terms",
+        ),
+        (
+            'kind: signals\nschema: 1\ncategory: violence\nrules:\n  en:\n    - "=all the"\n'
+            '    - {p: "hit", colour: red}\n',
+            "unknown option(s) ['colour']",
+        ),
+    ],
+)
+def test_broken_files_are_reported_by_name(tmp_path: Path, content: str, message: str) -> None:
+    signals = _copy_signals(tmp_path)
+    (signals / "broken.yaml").write_text(content, encoding="utf-8")
+    with pytest.raises(SignalsError) as caught:
+        Detector.load(signals)
+    assert "broken.yaml" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_every_broken_pattern_is_reported_at_once(tmp_path: Path) -> None:
+    signals = _copy_signals(tmp_path)
+    (signals / "broken.yaml").write_text(
+        "kind: signals\nschema: 1\ncategory: violence\nrules:\n  en:\n"
+        "    - NOPE me\n    - ALSO_NOPE me\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SignalsError) as caught:
+        Detector.load(signals)
+    assert "'NOPE'" in str(caught.value) and "'ALSO_NOPE'" in str(caught.value)
+
+
+# --- the development set -----------------------------------------------------------------
+
+
+def test_devset_is_large_varied_and_honest() -> None:
+    items = load_devset()
+    assert len(items) >= 450
+    benign = sum(not item.danger for item in items)
+    assert 0.35 <= benign / len(items) <= 0.45
+    for lang in ("lt", "ru", "uk", "en"):
+        assert sum(item.lang == lang for item in items) >= 90
+    for category in CATEGORIES:
+        assert sum(category in item.cats for item in items) >= 15, category
+    assert sum(item.urgent for item in items) >= 50
+
+
+def test_devset_report_reaches_the_aims(detector: Detector) -> None:
+    report = evaluate(detector, load_devset())
+    assert report.failures() == [], format_report(report, show_misses=True)
+    assert report.recall >= AIMS["recall"]
+    assert report.precision >= AIMS["precision"]
+    assert report.urgent_recall == 1.0
+
+
+def test_devset_command_fails_below_the_aims(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    common = (SIGNALS_DIR / "common.yaml").read_text(encoding="utf-8")
+    (signals / "common.yaml").write_text(common, encoding="utf-8")  # no category rules
+    args = Namespace(file=DEVSET, signals=signals, show_misses=True)
+    assert devset_command(args) == 1
+    out = capsys.readouterr().out
+    assert "BELOW AIM: recall 0.000" in out
+    assert "BELOW AIM: urgent_recall 0.000" in out
+    assert "[missed]" in out
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def test_detect_command_prints_one_json_line_per_input_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("they took my passport\n\nSOS\r\n"))
+    assert detect_command(Namespace(signals=None, evidence=False)) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        {"danger": True, "urgent": False, "signals": ["documents_taken"], "lang": "en"},
+        {"danger": False, "urgent": False, "signals": [], "lang": "en"},
+        {"danger": True, "urgent": True, "signals": ["immediate_danger"], "lang": "en"},
+    ]
+
+
+def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_python_m_bot_detect_reads_a_pipe() -> None:
+    result = _run("detect", stdin="Забрали паспорт\nHow do I renew my passport?\n\nmane uždarė\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["danger"] for line in lines] == [True, False, False, True]
+    assert lines[0] == {
+        "danger": True,
+        "urgent": False,
+        "signals": ["documents_taken"],
+        "lang": "ru",
+    }
+    assert lines[3]["urgent"] is True and lines[3]["lang"] == "lt"
+
+
+def test_python_m_bot_devset_prints_the_report() -> None:
+    result = _run("devset", "--file", str(DEVSET))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "recall" in result.stdout and "precision" in result.stdout
+    assert "urgent recall" in result.stdout and "all aims reached" in result.stdout
