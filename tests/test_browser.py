@@ -198,8 +198,6 @@ def test_a_checklist_by_clicks_and_a_reload_keeps_the_place(
 def test_free_text_in_danger_shows_contact_cards_with_phone_links(
     page: Watched, server: LiveServer, web_engine: Any
 ) -> None:
-    if web_engine.detector is None:
-        pytest.skip("the danger detector (bot.detector) does not load yet")
     chat = open_chat(page, server, "lang=en")
 
     chat.get_by_test_id("chat-input").fill(DANGER)

@@ -52,11 +52,6 @@ def server_log(caplog: pytest.LogCaptureFixture) -> str:
     )
 
 
-def needs_detector(web_engine: Any) -> None:
-    if web_engine.detector is None:
-        pytest.skip("the danger detector (bot.detector) does not load yet")
-
-
 # ----------------------------------------------------------------------------- create
 
 
@@ -189,7 +184,6 @@ async def test_get_shows_the_pending_prompt_again(api: Web) -> None:
 async def test_danger_text_hands_off_to_hotlines_with_phones(
     api: Web, web_engine: Any, lang: str
 ) -> None:
-    needs_detector(web_engine)
     conversation = await api.start(lang)
 
     response = await api.send(conversation, text=DANGER[lang])

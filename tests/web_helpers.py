@@ -26,7 +26,6 @@ from bot.store import SqlAlchemyStore, open_store
 from bot.web.app import create_app
 
 __all__ = [
-    "HAS_DETECTOR",
     "LANGS",
     "LiveServer",
     "Web",
@@ -40,39 +39,12 @@ __all__ = [
 
 LANGS = ("lt", "ru", "uk", "en")
 
-try:
-    import bot.detector  # noqa: F401
-
-    HAS_DETECTOR = True
-except ImportError:  # pragma: no cover - lands with the detector's engineer
-    HAS_DETECTOR = False
-
 
 def make_engine() -> Any:
     """Build the engine from the repository's real content."""
-    try:
-        from bot.runtime import build_engine
+    from bot.runtime import build_engine
 
-        return build_engine()
-    except Exception:  # TEMPORARY: while content modules are being written, use what loads
-        from bot import DIALOGS_DIR
-        from bot.engine import Engine
-        from bot.flows import load_flows
-        from bot.i18n import Translator
-
-        def part(module: str, name: str, *args: Any) -> Any:
-            try:
-                return getattr(__import__(module, fromlist=[name]), name).load(*args)
-            except Exception:
-                return None
-
-        return Engine(
-            flows=load_flows(),
-            translator=Translator.load(),
-            detector=part("bot.detector", "Detector", DIALOGS_DIR / "signals"),
-            scanner=part("bot.scanner", "Scanner", DIALOGS_DIR),
-            directory=part("bot.contacts", "Directory", DIALOGS_DIR),
-        )
+    return build_engine()
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
