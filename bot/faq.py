@@ -9,7 +9,7 @@ stray common word never picks an answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from bot import DIALOGS_DIR, LANGUAGES
-from bot.text import detect_language, stem, strip_diacritics_lt, tokens, translit_to_cyrillic
+from bot.text import stem, strip_diacritics_lt, tokens, translit_to_cyrillic
 
 SCHEMA_VERSION = 1
 THRESHOLD = 2
@@ -59,7 +59,7 @@ def _stems(text: str, lang: str) -> list[str]:
     return out
 
 
-def _same(keyword: str, word: str) -> bool:
+def same_stem(keyword: str, word: str) -> bool:
     """Tell whether a text stem counts as the keyword stem (equal, longer, last letter)."""
     if word == keyword:
         return True
@@ -71,12 +71,49 @@ def _same(keyword: str, word: str) -> bool:
     return False
 
 
+class _StemIndex:
+    """The keyword stems of one language, indexed so `same_stem` needs no loop over them."""
+
+    def __init__(self, stems: set[str]):
+        self.stems = stems
+        self.by_cut: dict[str, set[str]] = {}  # keyword minus its last letter
+        self.by_head: dict[str, set[str]] = {}  # every head of a long keyword
+        for k in stems:
+            if len(k) >= NEAR_MIN:
+                self.by_cut.setdefault(k[:-1], set()).add(k)
+                for n in range(NEAR_MIN - 1, len(k)):
+                    self.by_head.setdefault(k[:n], set()).add(k)
+
+    def found(self, words: set[str]) -> set[str]:
+        """Return the keyword stems that some word counts as (same result as `same_stem`)."""
+        hits = self.stems & words
+        for w in words:
+            for n in range(PREFIX_MIN, len(w)):  # the keyword is a head of the word
+                if w[:n] in self.stems:
+                    hits.add(w[:n])
+            if len(w) >= NEAR_MIN:
+                for n in range(NEAR_MIN - 1, len(w)):  # the keyword differs in its last letter
+                    hits |= self.by_cut.get(w[:n], set())
+                # a longer keyword that agrees with the word except the word's last letter
+                hits |= {k for k in self.by_head.get(w[:-1], ()) if len(k) > len(w)}
+        return hits
+
+
 @dataclass
 class Faq:
     """Answer typed questions from faq.yaml by stem matching in lt, ru, uk and en."""
 
     entries: tuple[FaqEntry, ...]
     keywords: tuple[dict[str, tuple[Phrase, ...]], ...]
+    index: dict[str, _StemIndex] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = {
+            lang: _StemIndex(
+                {k for by_lang in self.keywords for phrase in by_lang[lang] for k in phrase}
+            )
+            for lang in LANGUAGES
+        }
 
     @classmethod
     def load(cls, dialogs_dir: Path | None = None) -> Faq:
@@ -108,23 +145,23 @@ class Faq:
         text = (text or "")[:MAX_CHARS]
         if not text.strip():
             return []
-        first = lang if lang in LANGUAGES else detect_language(text)
-        order = [first, *(x for x in LANGUAGES if x != first)]
-        best: dict[int, int] = {}
-        for language in order:
-            words = _stems(text, language)
+        # every language is tried: people type in their own whatever the menu says; on a
+        # tie between entries, the one found in the chosen language comes first
+        hint = lang if lang in LANGUAGES else None
+        best: dict[int, tuple[int, bool]] = {}
+        for language in LANGUAGES:
+            words = set(_stems(text, language))
             if not words:
                 continue
+            found = self.index[language].found(words)
             for index, by_lang in enumerate(self.keywords):
                 points = sum(
-                    len(phrase)
-                    for phrase in by_lang.get(language, ())
-                    if all(any(_same(k, w) for w in words) for k in phrase)
+                    len(phrase) for phrase in by_lang[language] if found.issuperset(phrase)
                 )
-                if points > best.get(index, 0):
-                    best[index] = points
-        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
-        return [(self.entries[i].id, points) for i, points in ranked if points > 0]
+                if points and (points, language == hint) > best.get(index, (0, False)):
+                    best[index] = (points, language == hint)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], not item[1][1], item[0]))
+        return [(self.entries[i].id, points) for i, (points, _) in ranked]
 
     def match(self, text: str, lang: str | None = None) -> FaqEntry | None:
         """Return the entry that answers `text`, or None when nothing scores enough."""

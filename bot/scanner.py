@@ -13,6 +13,8 @@ import argparse
 import json
 import math
 import re
+import re._constants as sre_c
+import re._parser as sre_parse
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -45,6 +47,27 @@ _FOLD = str.maketrans(
 _LETTER_BEFORE = r"(?<![^\W\d_])"
 _LETTER_AFTER = r"(?![^\W\d_])"
 _GAP = r"\W+(?:[\w']+\W+){0,4}?"
+# Every pattern starts at a word (or a currency sign): trying only those positions, not
+# every character, makes scanning several times faster with the same results.
+_STARTS = re.compile(r"(?<![^\W\d_])[^\W_]|[€£$₴]")
+
+
+def _starts(folded: str) -> list[int]:
+    return [m.start() for m in _STARTS.finditer(folded)]
+
+
+def _first(rx: _Matcher | re.Pattern[str], text: str, starts: list[int]) -> re.Match[str] | None:
+    """Return the leftmost match of `rx` that begins at one of `starts`."""
+    for pos in starts:
+        m = rx.match(text, pos)
+        if m:
+            return m
+    return None
+
+
+def _all(rx: _Matcher | re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
+    """Return every match of `rx` that begins at one of `starts`."""
+    return [m for m in map(lambda pos: rx.match(text, pos), starts) if m]
 
 
 class ScannerError(ValueError):
@@ -62,18 +85,110 @@ def compile_pattern(pattern: str, where: str) -> str:
         raise ScannerError(f"{where}: a pattern must be a non-empty string")
     source = fold(pattern.strip()).replace(" ... ", _GAP).replace(" ?", r"\W*")
     source = source.replace(" ", r"\W+")
-    try:
-        re.compile(source)
-    except re.error as exc:
-        raise ScannerError(f"{where}: bad pattern {pattern!r}: {exc}") from None
     return f"{_LETTER_BEFORE}(?:{source}){_LETTER_AFTER}"
 
 
-def _join(sources: Iterable[str]) -> re.Pattern[str] | None:
-    sources = list(sources)
-    if not sources:
+def _first_chars(source: str) -> set[str] | None:
+    """Return the lower-case characters a match of `source` can start with (None: any)."""
+    try:
+        parsed = sre_parse.parse(source, re.IGNORECASE)
+    except Exception:  # an internal API: without it we only lose speed
         return None
-    return re.compile("|".join(sources), re.IGNORECASE)
+    chars = _firsts(list(parsed))
+    return {c.lower() for c in chars} if chars else None
+
+
+def _firsts(items: list[Any]) -> set[str] | None:
+    for i, (op, av) in enumerate(items):
+        if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT):
+            continue  # zero-width: look at what follows
+        if op is sre_c.LITERAL:
+            return {chr(av)}
+        if op is sre_c.IN:
+            chars: set[str] = set()
+            for kind, value in av:
+                if kind is sre_c.LITERAL:
+                    chars.add(chr(value))
+                elif kind is sre_c.RANGE and value[1] - value[0] < 100:
+                    chars.update(chr(c) for c in range(value[0], value[1] + 1))
+                else:
+                    return None
+            return chars
+        if op is sre_c.SUBPATTERN:
+            return _firsts(list(av[-1]))
+        if op is sre_c.BRANCH:
+            union: set[str] = set()
+            for branch in av[1]:
+                first = _firsts(list(branch))
+                if first is None:
+                    return None
+                union |= first
+            return union
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            low, _high, sub = av
+            first = _firsts(list(sub))
+            if first is None:
+                return None
+            if low == 0:
+                rest = _firsts(items[i + 1 :])
+                return None if rest is None else first | rest
+            return first
+        return None
+    return None
+
+
+class _Matcher:
+    """Patterns joined into one regex, plus one smaller regex per possible first letter."""
+
+    def __init__(self, sources: list[str]):
+        self.sources = sources
+        self.pattern = "|".join(sources)
+        self.whole = re.compile(self.pattern, re.I)
+        firsts = [_first_chars(src) for src in sources]
+        letters = set().union(*(chars for chars in firsts if chars))
+        # keep the written order inside each bucket: the first pattern that fits wins
+        self._picks = {
+            ch: tuple(i for i, chars in enumerate(firsts) if chars is None or ch in chars)
+            for ch in letters
+        }
+        self._other = tuple(i for i, chars in enumerate(firsts) if chars is None)
+        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+
+    def _bucket(self, ch: str) -> re.Pattern[str] | None:
+        picked = self._picks.get(ch, self._other)
+        if picked not in self._compiled:  # compiled on first use: loading stays fast
+            joined = "|".join(self.sources[i] for i in picked)
+            self._compiled[picked] = re.compile(joined, re.I) if picked else None
+        return self._compiled[picked]
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        """Match at `pos`, trying only the patterns that can start with that character."""
+        rx = self._bucket(text[pos].lower())
+        return rx.match(text, pos) if rx is not None else None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """Find the first match anywhere (for short windows)."""
+        return self.whole.search(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """Find every match anywhere (for short windows)."""
+        return self.whole.finditer(text)
+
+
+def _join(sources: Iterable[tuple[str, str, str]]) -> _Matcher | None:
+    """Compile (regex, written pattern, where) triples; name the pattern that is broken."""
+    items = list(sources)
+    if not items:
+        return None
+    try:
+        return _Matcher([source for source, _, _ in items])
+    except re.error:
+        for source, pattern, where in items:
+            try:
+                re.compile(source)
+            except re.error as exc:
+                raise ScannerError(f"{where}: bad pattern {pattern!r}: {exc}") from None
+        raise
 
 
 # --- results ---------------------------------------------------------------------------
@@ -117,12 +232,12 @@ class _Flag:
     id: str
     weight: int
     why: str
-    patterns: re.Pattern[str] | None = None
-    exceptions: re.Pattern[str] | None = None
-    except_anywhere: re.Pattern[str] | None = None
+    patterns: _Matcher | None = None
+    exceptions: _Matcher | None = None
+    except_anywhere: _Matcher | None = None
     requires_flags: tuple[str, ...] = ()
-    requires: re.Pattern[str] | None = None
-    missing: re.Pattern[str] | None = None
+    requires: _Matcher | None = None
+    missing: _Matcher | None = None
     check: str | None = None
 
 
@@ -140,7 +255,7 @@ class _Country:
     currency: str
     statutory: bool
     check: bool
-    names: re.Pattern[str] | None
+    names: _Matcher | None
     rates: tuple[_Rate, ...]
 
     def minimum(self, unit: str, today: date) -> float | None:
@@ -165,7 +280,7 @@ class _PayRules:
     not_pay_after: re.Pattern[str]
     net: re.Pattern[str]
     skilled: re.Pattern[str]
-    no_experience: re.Pattern[str] | None
+    no_experience: _Matcher | None
 
 
 @dataclass(frozen=True)
@@ -194,8 +309,8 @@ def _read_yaml(path: Path, kind: str) -> dict[str, Any]:
     return data
 
 
-def _by_language(value: Any, sets: dict[str, Any], where: str) -> Iterator[str]:
-    """Yield regex sources from a per-language mapping, a set name or a list of set names."""
+def _by_language(value: Any, sets: dict[str, Any], where: str) -> Iterator[tuple[str, str, str]]:
+    """Yield (regex, pattern, where) from patterns by language, a set name or set names."""
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
@@ -212,10 +327,11 @@ def _by_language(value: Any, sets: dict[str, Any], where: str) -> Iterator[str]:
         if not isinstance(patterns, list):
             raise ScannerError(f"{where}.{lang}: expected a list of patterns")
         for i, pattern in enumerate(patterns):
-            yield compile_pattern(pattern, f"{where}.{lang}[{i}]")
+            here = f"{where}.{lang}[{i}]"
+            yield compile_pattern(pattern, here), pattern, here
 
 
-def _patterns(value: Any, sets: dict[str, Any], where: str) -> re.Pattern[str] | None:
+def _patterns(value: Any, sets: dict[str, Any], where: str) -> _Matcher | None:
     return None if value is None else _join(_by_language(value, sets, where))
 
 
@@ -278,7 +394,7 @@ def _amount_regex(currency: str) -> re.Pattern[str]:
     cur = f"(?:{currency})"
     sp = r"[ \u00a0\u202f]{0,2}"
     return re.compile(
-        rf"(?<![\d+])(?P<c1>{cur})?{sp}(?P<a>{_NUMBER})(?P<ka>{_THOUSANDS})?{sp}(?P<c2>{cur})?"
+        rf"(?=[^\d\n]{{0,12}}\d)(?<![\d+])(?P<c1>{cur})?{sp}(?P<a>{_NUMBER})(?P<ka>{_THOUSANDS})?{sp}(?P<c2>{cur})?"
         rf"(?:{sp}{_RANGE}{sp}(?P<c3>{cur})?{sp}(?P<b>{_NUMBER})(?P<kb>{_THOUSANDS})?"
         rf"{sp}(?P<c4>{cur})?)?",
         re.IGNORECASE,
@@ -300,8 +416,12 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
     for code, spec in (raw.get("currencies") or {}).items():
         if not isinstance(spec, dict) or not isinstance(spec.get("patterns"), list):
             raise ScannerError(f"{where}.currencies.{code}: expected `patterns`")
-        parts = [compile_pattern(p, f"{where}.currencies.{code}") for p in spec["patterns"]]
-        currencies[code] = re.compile("|".join(parts), re.IGNORECASE)
+        here = f"{where}.currencies.{code}"
+        parts = [(compile_pattern(p, here), p, here) for p in spec["patterns"]]
+        matcher = _join(parts)
+        assert matcher is not None
+        currencies[code] = matcher.whole
+        parts = [src for src, _, _ in parts]
         sources += parts
         if spec.get("country"):
             currency_country[code] = spec["country"]
@@ -313,8 +433,7 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         if compiled is None and period != "year":
             raise ScannerError(f"{where}.periods.{period}: missing")
         periods[period] = compiled or re.compile(r"(?!x)x")
-    not_pay_sources = list(_by_language(raw.get("not_pay"), sets, f"{where}.not_pay"))
-    not_pay = "|".join(not_pay_sources)
+    not_pay = "|".join(src for src, _, _ in _by_language(raw.get("not_pay"), sets, where))
     numbers = {}
     for key in ("unskilled_ratio", "skilled_ratio", "weekly_cap_eur", "converted_below_ratio"):
         value = raw.get(key)
@@ -339,7 +458,7 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
     )
 
 
-def _required(value: Any, sets: dict[str, Any], where: str) -> re.Pattern[str]:
+def _required(value: Any, sets: dict[str, Any], where: str) -> _Matcher:
     compiled = _patterns(value, sets, where)
     if compiled is None:
         raise ScannerError(f"{where}: missing")
@@ -402,6 +521,13 @@ class Scanner:
     pay: _PayRules
     countries: tuple[_Country, ...]
     today: date = field(default_factory=date.today)
+    country_names: _Matcher = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # one pass finds every country named; the group name says which
+        self.country_names = _Matcher(
+            [f"(?P<{c.code}>{c.names.pattern})" for c in self.countries if c.names]
+        )
 
     @classmethod
     def load(cls, dialogs_dir: Path | None = None, today: date | None = None) -> Scanner:
@@ -445,10 +571,11 @@ class Scanner:
         """Return the red flags in `text`, heaviest first, each with its evidence."""
         original = unicodedata.normalize("NFC", text or "")[:MAX_CHARS]
         folded = fold(original)
+        starts = _starts(folded)
         spans: dict[str, tuple[int, int]] = {}
-        pay_found = self._pay_flags(original, folded)
+        pay_found = self._pay_flags(folded, starts)
         for flag in self.flags:
-            span = self._decide(flag, folded, spans, pay_found)
+            span = self._decide(flag, folded, starts, spans, pay_found)
             if span is not None:
                 spans[flag.id] = span
         by_id = {f.id: f for f in self.flags}
@@ -469,6 +596,7 @@ class Scanner:
         self,
         flag: _Flag,
         folded: str,
+        starts: list[int],
         found: dict[str, tuple[int, int]],
         pay_found: dict[str, tuple[int, int]],
     ) -> tuple[int, int] | None:
@@ -477,19 +605,19 @@ class Scanner:
         if flag.requires_flags or flag.requires:
             ok = any(f in found or f in pay_found for f in flag.requires_flags)
             if not ok and flag.requires is not None:
-                ok = flag.requires.search(folded) is not None
+                ok = _first(flag.requires, folded, starts) is not None
             if not ok:
                 return None
         if flag.missing is not None:
-            return None if flag.missing.search(folded) else (0, 0)
-        if flag.except_anywhere is not None and flag.except_anywhere.search(folded):
+            return None if _first(flag.missing, folded, starts) else (0, 0)
+        if flag.except_anywhere is not None and _first(flag.except_anywhere, folded, starts):
             return None
         assert flag.patterns is not None
         cancels: list[tuple[int, int]] | None = None
-        for match in flag.patterns.finditer(folded):
+        for match in _all(flag.patterns, folded, starts):
             if flag.exceptions is not None:
                 if cancels is None:
-                    cancels = [m.span() for m in flag.exceptions.finditer(folded)]
+                    cancels = [m.span() for m in _all(flag.exceptions, folded, starts)]
                 if any(s < match.end() and match.start() < e for s, e in cancels):
                     continue
             return match.span()
@@ -497,15 +625,16 @@ class Scanner:
 
     # -- the pay check ------------------------------------------------------------------
 
-    def _pay_flags(self, original: str, folded: str) -> dict[str, tuple[int, int]]:
+    def _pay_flags(self, folded: str, starts: list[int]) -> dict[str, tuple[int, int]]:
         """Return the spans of the first amount far above, and the first below, the minimum."""
-        amounts = list(self._amounts(folded))
+        amounts = list(self._amounts(folded, starts))
         if not amounts:
             return {}
         pay = self.pay
-        mentioned = [c for c in self.countries if c.check and c.names and c.names.search(folded)]
-        unskilled = pay.no_experience is not None and pay.no_experience.search(folded)
-        skilled = not unskilled and pay.skilled.search(folded) is not None
+        codes = {m.lastgroup for m in _all(self.country_names, folded, starts)}
+        mentioned = [c for c in self.countries if c.check and c.code in codes]
+        unskilled = pay.no_experience is not None and _first(pay.no_experience, folded, starts)
+        skilled = not unskilled and _first(pay.skilled, folded, starts) is not None
         ratio = pay.skilled_ratio if skilled else pay.unskilled_ratio
         result: dict[str, tuple[int, int]] = {}
         for amount in amounts:
@@ -577,11 +706,16 @@ class Scanner:
         as_month = abs(math.log(value / monthly))
         return "hour" if as_hour < as_month else "month"
 
-    def _amounts(self, folded: str) -> Iterator[_Amount]:
+    def _amounts(self, folded: str, starts: list[int]) -> Iterator[_Amount]:
         """Yield the wage amounts in the text, each with currency, period and net/gross."""
         pay = self.pay
         previous_end = 0
-        for m in pay.amount.finditer(folded):
+        for pos in starts:
+            if pos < previous_end:
+                continue
+            m = pay.amount.match(folded, pos)
+            if m is None:
+                continue
             currency_text = m.group("c1") or m.group("c2") or m.group("c3") or m.group("c4")
             if not currency_text:
                 continue

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot import DIALOGS_DIR
-from bot.faq import Faq, FaqEntry, FaqError, default_faq
+from bot.faq import Faq, FaqEntry, FaqError, _stems, default_faq, same_stem
 from bot.i18n import Translator
 
 # How people really ask: short, with or without accents, sometimes transliterated.
@@ -248,3 +248,13 @@ def broken(tmp_path: Path, old: str, new: str) -> Path:
 def test_a_broken_faq_file_is_reported(tmp_path, old, new, message):
     with pytest.raises(FaqError, match=message):
         Faq.load(broken(tmp_path, old, new))
+
+
+def test_the_stem_index_agrees_with_the_plain_rule(faq):
+    texts = [q for by_lang in QUESTIONS.values() for qs in by_lang.values() for q in qs]
+    texts += [t for ts in UNRELATED.values() for t in ts]
+    for lang, index in faq.index.items():
+        for text in texts:
+            words = set(_stems(text, lang))
+            plain = {k for k in index.stems if any(same_stem(k, w) for w in words)}
+            assert index.found(words) == plain, (lang, text)
