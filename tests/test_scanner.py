@@ -6,11 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import DIALOGS_DIR, LANGUAGES, ROOT
 from bot.i18n import Translator
@@ -313,3 +316,23 @@ def test_scan_command_on_a_benign_ad_prints_no_flags():
         check=True,
     )
     assert json.loads(done.stdout) == {"flags": [], "lang": "en"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [ad["text"][:80] for ad in ADS]
+            + ["€", "£12", "zł", "1 200", "-", "до", "iki", "İstanbul", "ß", "\n", "🙂", "ё'ʼ"]
+        ),
+        max_size=6,
+    ).map(" ".join)
+    | st.text(max_size=300)
+)
+def test_any_text_scans_and_every_evidence_is_quoted(text):
+    scanner = default_scanner()
+    flat = " ".join(unicodedata.normalize("NFC", text).split())
+    result = scanner.scan(text)
+    assert result.lang in LANGUAGES
+    for finding in result.findings:
+        assert finding.evidence.rstrip("…") in flat
