@@ -59,6 +59,23 @@ NEGATION_REACH = 2
 FUZZY_MIN, FUZZY_TWO = 7, 9
 #: Stems shorter than this are matched as whole words ("ar" must not match "are").
 MIN_STEM = 4
+#: Very frequent words of the four languages. A pattern is only tried when a text contains
+#: its rarest word (its anchor), chosen at load as the word matching fewest of these; this
+#: keeps the detector fast on ordinary messages.
+FREQUENT_WORDS = (
+    "i me my mine you your the a an and or to of in on at for with is are was were be been it "
+    "this that they them he she we us our have has had do does did not no don't can can't "
+    "will would get got go went work job money here there what how when where who so but if "
+    "just also from by about all one two day days time people please help thanks ok "
+    "я меня мне мой моя мы нас нам наш ты вы он она они его ее их и а но что как когда где "
+    "кто это так уже не нет да в на с у к по за из от до для о про работа работу работе деньги "
+    "здесь там очень только был была были есть все всё мой меня тебя день пожалуйста спасибо "
+    "мене мені мій ми наш ти ви він вона вони його її їх і й але що як коли де хто це вже ні "
+    "з від про роботі гроші тут дуже тільки був була були є дякую будь ласка "
+    "aš mane man mano mes mus mums mūsų tu jūs jis ji jie jo jos jų ir o bet kad kaip kai kur "
+    "kas tai taip jau ne nėra į iš su pas už prie apie per darbas darbą darbo pinigai čia ten "
+    "labai tik buvo yra visi viskas ačiū prašau"
+)
 #: Longer texts are cut here; nobody in danger writes more, and it bounds the work.
 MAX_CHARS = 4000
 
@@ -122,6 +139,7 @@ class _Rule:
     max_tokens: int  # 0: any sentence length
     alone: bool  # the match must be its whole clause ("help, they locked me in")
     source: str  # "file.yaml: en: pattern", for explanations and errors
+    anchor: int = 0  # the rarest term: only a token matching it makes the rule a candidate
 
 
 @dataclass
@@ -352,8 +370,25 @@ class Detector:
     def __init__(self, vocab: _Vocabulary):
         self._vocab = vocab
         self._rules = vocab.rules
+        self._choose_anchors()
         # Per-token analysis is cached per detector: real texts repeat their words a lot.
         self._analyse = lru_cache(maxsize=200_000)(self._analyse_token)
+
+    def _choose_anchors(self) -> None:
+        """Give each rule the term that frequent words match least (ties: the later term)."""
+        frequent = [0] * sum(rule.size for rule in self._rules)
+        offsets = list(itertools.accumulate((rule.size for rule in self._rules), initial=0))
+        for word in set(FREQUENT_WORDS.split()):
+            _, terms, negation, _ = self._analyse_token(normalize(word))
+            for rule, ts in terms.items():
+                for term in ts:
+                    frequent[offsets[rule] + term] += 1
+            if negation:  # NEG terms: every negation word counts
+                for rule, term in self._vocab.index.get(("neg",), ()):
+                    frequent[offsets[rule] + term] += 1
+        for number, rule in enumerate(self._rules):
+            counts = frequent[offsets[number] : offsets[number] + rule.size]
+            rule.anchor = min(range(rule.size), key=lambda i: (counts[i], -i))
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Detector:
@@ -384,8 +419,10 @@ class Detector:
 
     # -- per token ----------------------------------------------------------------------
 
-    def _analyse_token(self, token: str) -> tuple[tuple[tuple[int, int], ...], bool, bool]:
-        """Return ((rule, term) hits, is a negation, starts a clause) for one token."""
+    def _analyse_token(
+        self, token: str
+    ) -> tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool]:
+        """Return what one token can be: rules it anchors, {rule: terms}, negation, clause start."""
         vocab = self._vocab
         lt = strip_diacritics_lt(token)
         surfaces = {token, lt}
@@ -421,7 +458,16 @@ class Detector:
         negation = bool(surfaces & vocab.negations)
         if negation:
             hits.update(index.get(("neg",), ()))
-        return tuple(sorted(hits)), negation, bool(surfaces & vocab.clause_words)
+        terms: dict[int, list[int]] = {}
+        for rule, term in sorted(hits):
+            terms.setdefault(rule, []).append(term)
+        anchors = tuple(rule for rule, ts in terms.items() if self._rules[rule].anchor in ts)
+        return (
+            anchors,
+            {rule: tuple(ts) for rule, ts in terms.items()},
+            negation,
+            bool(surfaces & vocab.clause_words),
+        )
 
     def _fuzzy(self, lang: str, word: str) -> list[tuple[int, int]]:
         """Match a stem with one typo (two in long words); the first two letters must agree."""
@@ -492,16 +538,25 @@ class Detector:
         spans = token_spans(text)
         if not spans:
             return spans, "en", []
-        lang = language_of_tokens([w for w, _, _ in spans])
+        words = [w for w, _, _ in spans]
+        lang = language_of_tokens(words)
+        analyse = self._analyse
+        infos = [analyse(w) for w in words]
+        candidates: set[int] = set()
+        for info in infos:
+            if info[0]:
+                candidates.update(info[0])
+        rules = self._rules
+        signal_rules = [n for n in candidates if not rules[n].benign]
+        if not signal_rules:  # the usual case: nothing that could raise an alarm
+            return spans, lang, []
 
         sentence: list[int] = []
         clause: list[int] = []
         negation: list[bool] = []
-        per_rule: dict[int, list[list[int]]] = {}
         s = c = 0
         prev_end = 0
-        for i, (word, start, end) in enumerate(spans):
-            hits, is_neg, breaks = self._analyse(word)
+        for i, (_, start, end) in enumerate(spans):
             gap = text[prev_end:start]
             if i and gap != " ":
                 if any(ch in ".!?;\n" for ch in gap):
@@ -509,40 +564,35 @@ class Detector:
                     c += 1
                 elif any(ch in ',:()"«»—–' for ch in gap) or " - " in gap:
                     c += 1
-            if breaks:
+            if infos[i][3]:
                 c += 1
             sentence.append(s)
             clause.append(c)
-            negation.append(is_neg)
+            negation.append(infos[i][2])
             prev_end = end
-            for rule, term in hits:
-                slots = per_rule.get(rule)
-                if slots is None:
-                    slots = per_rule[rule] = [[] for _ in range(self._rules[rule].size)]
-                slots[term].append(i)
-        if not per_rule:
-            return spans, lang, []
-
         sentence_len: dict[int, int] = {}
         for x in sentence:
             sentence_len[x] = sentence_len.get(x, 0) + 1
         clause_len: dict[int, int] = {}
         for x in clause:
             clause_len[x] = clause_len.get(x, 0) + 1
-        found: list[tuple[_Rule, tuple[int, ...]]] = []
+        layout = (sentence, clause, negation, sentence_len, clause_len)
+
+        found = []
+        for number in sorted(signal_rules):
+            match = self._candidate(number, infos, layout)
+            if match is not None:
+                found.append((rules[number], match))
+        if not found:
+            return spans, lang, []
         # (category, or None for every category; sentence) -> the cancelling pattern
         calm: dict[tuple[str | None, int], str] = {}
-        for number, slots in per_rule.items():
-            if not all(slots):
-                continue
-            rule = self._rules[number]
-            match = self._match(rule, slots, sentence, clause, negation, sentence_len, clause_len)
-            if match is None:
-                continue
+        for number in sorted(candidates):
+            rule = rules[number]
             if rule.benign:
-                calm.setdefault((rule.category, sentence[match[0]]), rule.source)
-            else:
-                found.append((rule, match))
+                match = self._candidate(number, infos, layout)
+                if match is not None:
+                    calm.setdefault((rule.category, sentence[match[0]]), rule.source)
         out = []
         for rule, match in found:
             where = sentence[match[0]]
@@ -551,6 +601,24 @@ class Detector:
                 why = calm.get((rule.category, where), "")
             out.append((rule, match, why))
         return spans, lang, out
+
+    def _candidate(
+        self,
+        number: int,
+        infos: list[tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool]],
+        layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
+    ) -> tuple[int, ...] | None:
+        """Collect where each term of one rule occurs, then try to match the rule."""
+        rule = self._rules[number]
+        slots: list[list[int]] = [[] for _ in range(rule.size)]
+        for i, info in enumerate(infos):
+            terms = info[1].get(number)
+            if terms:
+                for term in terms:
+                    slots[term].append(i)
+        if not all(slots):
+            return None
+        return self._match(rule, slots, *layout)
 
     @staticmethod
     def _match(

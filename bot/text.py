@@ -307,33 +307,44 @@ def detect_language(text: str) -> str:
 
 def language_of_tokens(words: list[str]) -> str:
     """Guess the language of already normalised tokens (see `detect_language`)."""
-    cyr = lat = 0
-    letters: set[str] = set()
+    totals = [0] * 12
     for w in words:
-        letters.update(w)
-        for ch in w:
-            if "\u0400" <= ch <= "\u04ff":
-                cyr += 1
-            elif ch.isascii() and ch.isalpha():
-                lat += 1
+        for i, value in enumerate(_language_features(w)):
+            totals[i] += value
+    cyr, lat, uk_letter, ru_letter, lt_letter, uk_mark, uk, ru, en, lt, ru_tr, uk_tr = totals
     if cyr > lat:
-        # Ukrainian writes an apostrophe inside words (б'ють); Russian uses ъ
-        if letters & _UK_LETTERS or any(_UK_APOSTROPHE_RE.search(w) for w in words):
+        if uk_letter or uk_mark:
             return "uk"
-        if letters & _RU_LETTERS:
+        if ru_letter:
             return "ru"
-        # the Ukrainian third person plural ends in -ють (Russian: -ют)
-        uk = sum(w in _UK_WORDS or w.endswith("ють") for w in words)
-        ru = sum(w in _RU_WORDS for w in words)
         return "uk" if uk > ru else "ru"
-    if letters & _LT_LETTERS:
+    if lt_letter:
         return "lt"
-    stripped = [strip_diacritics_lt(w) for w in words]
-    scores = {
-        "en": sum(w in _EN_WORDS for w in stripped),
-        "lt": sum(w in _LT_WORDS for w in stripped),
-        "ru": sum(w in _RU_TRANSLIT_WORDS for w in stripped),
-        "uk": sum(w in _UK_TRANSLIT_WORDS for w in stripped),
-    }
+    scores = {"en": en, "lt": lt, "ru": ru_tr, "uk": uk_tr}
     # ties go to English (listed first): it is the safest default for the replies
     return max(scores, key=lambda k: scores[k])
+
+
+@lru_cache(maxsize=65536)
+def _language_features(w: str) -> tuple[int, ...]:
+    """Count what one token says about its language (cached: words repeat)."""
+    cyr = sum(1 for ch in w if "\u0400" <= ch <= "\u04ff")
+    lat = sum(1 for ch in w if ch.isascii() and ch.isalpha())
+    letters = set(w)
+    stripped = strip_diacritics_lt(w)
+    return (
+        cyr,
+        lat,
+        int(bool(letters & _UK_LETTERS)),
+        int(bool(letters & _RU_LETTERS)),
+        int(bool(letters & _LT_LETTERS)),
+        # Ukrainian writes an apostrophe inside words (б'ють); Russian uses ъ
+        int(bool(_UK_APOSTROPHE_RE.search(w))),
+        # the Ukrainian third person plural ends in -ють (Russian: -ют)
+        int(w in _UK_WORDS or w.endswith("ють")),
+        int(w in _RU_WORDS),
+        int(stripped in _EN_WORDS),
+        int(stripped in _LT_WORDS),
+        int(stripped in _RU_TRANSLIT_WORDS),
+        int(stripped in _UK_TRANSLIT_WORDS),
+    )
