@@ -378,7 +378,8 @@ class Engine:
                     len(findings),
                 ).format(count=len(findings))
                 lines = [
-                    f"• {self._(state, f.why)}\n  «{f.evidence}»" for f in findings
+                    f"• {self._(state, f.why)}" + (f"\n  «{f.evidence}»" if f.evidence else "")
+                    for f in findings
                 ]
                 turn.replies.append(Reply("result", "\n\n".join([head, *lines])))
             else:
