@@ -455,7 +455,10 @@ class Detector:
                 hits.update(found)
             elif len(word) >= FUZZY_MIN:
                 hits.update(self._fuzzy(lang, word))
-        negation = bool(surfaces & vocab.negations)
+        # Negations and clause breaks are read from the word as typed, not from its
+        # transliteration (English "a" is not the Russian conjunction "а").
+        own = {token, lt}
+        negation = bool(own & vocab.negations)
         if negation:
             hits.update(index.get(("neg",), ()))
         terms: dict[int, list[int]] = {}
@@ -466,7 +469,7 @@ class Detector:
             anchors,
             {rule: tuple(ts) for rule, ts in terms.items()},
             negation,
-            bool(surfaces & vocab.clause_words),
+            bool(own & vocab.clause_words),
         )
 
     def _fuzzy(self, lang: str, word: str) -> list[tuple[int, int]]:
