@@ -130,6 +130,9 @@ HARMLESS = [
     "Помогите найти работу в Польше",
     "Допоможіть знайти роботу",
     "Padėkit rasti darbą",
+    "Caravan accommodation £70 per week deducted from wages with your written agreement.",
+    "The employer keeps your passport during the contract",
+    "Darbas Olandijoje, apgyvendinimas išskaičiuojamas iš atlyginimo",
     "",
     "   ",
 ]
