@@ -503,3 +503,24 @@ def test_widget_follows_the_host_page_language(
     frame.get_by_test_id("message").first.wait_for()
     assert frame.locator("html").get_attribute("lang") == "uk"
     page.page.keyboard.press("Escape")
+
+
+def test_api_docs_render_from_our_own_origin(page: Watched, server: LiveServer) -> None:
+    requested: list[str] = []
+    page.page.on("request", lambda request: requested.append(request.url))
+
+    page.page.goto(f"{server.url}/docs")
+    page.page.get_by_text("/api/v1/conversations/{conversation_id}/messages").first.wait_for()
+
+    assert all(url.startswith(server.url) for url in requested)
+    assert [p for p in page.problems if "Content Security Policy" in p] == []
+
+
+def test_privacy_page_reads_well_on_a_phone(page: Watched, server: LiveServer) -> None:
+    page.page.goto(f"{server.url}/privacy?lang=lt")
+    heading = page.page.locator("h1")
+
+    assert heading.is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "privacy-lt.png"))
+    assert page.problems == []

@@ -17,7 +17,7 @@ PAGE: dict[str, str] = {
     "quick_exit_hint": N_(
         "Leave this page now and erase the chat. Shortcut: press Shift three times."
     ),
-    "erase": N_("Erase"),
+    "erase": N_("Erase chat"),
     "erased": N_("This chat has been erased. Nothing about it is kept."),
     "start_again": N_("Start a new chat"),
     "language": N_("Language"),
