@@ -35,7 +35,13 @@ def _compose(source: str) -> yaml.Node | None:
     return yaml.compose(source, Loader=yaml.SafeLoader)
 
 
-def iter_texts(node: yaml.Node | None, path: str = "") -> Iterator[tuple[int, str, str]]:
+#: Extra translatable keys for one kind of file: a hotline's name often carries a gloss.
+KIND_KEYS = {"contacts": frozenset({"name"})}
+
+
+def iter_texts(
+    node: yaml.Node | None, path: str = "", keys: frozenset[str] = TRANSLATABLE_KEYS
+) -> Iterator[tuple[int, str, str]]:
     """Yield (line, key path, text) for each translatable string under a YAML node."""
     if isinstance(node, yaml.MappingNode):
         ident = None
@@ -46,7 +52,7 @@ def iter_texts(node: yaml.Node | None, path: str = "") -> Iterator[tuple[int, st
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
             here = f"{path}.{name}" if path else name
             if (
-                name in TRANSLATABLE_KEYS
+                name in keys
                 and isinstance(value, yaml.ScalarNode)
                 and value.tag == "tag:yaml.org,2002:str"
                 and value.value.strip()
@@ -54,10 +60,10 @@ def iter_texts(node: yaml.Node | None, path: str = "") -> Iterator[tuple[int, st
                 label = f"{path}[{ident}].{name}" if ident and path else here
                 yield value.start_mark.line + 1, label, value.value
             else:
-                yield from iter_texts(value, here)
+                yield from iter_texts(value, here, keys)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from iter_texts(item, path)
+            yield from iter_texts(item, path, keys)
 
 
 def extract_yaml(
@@ -68,10 +74,12 @@ def extract_yaml(
     if isinstance(source, bytes):
         source = source.decode("utf-8")
     root = _compose(source)
-    kind = ""
+    kind = ident = ""
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:
-            if key.value in ("id", "kind") and isinstance(value, yaml.ScalarNode):
-                kind = value.value if key.value == "id" or not kind else kind
-    for line, label, text in iter_texts(root):
-        yield line, None, text, [f"{kind}: {label}" if kind else label]
+            if isinstance(value, yaml.ScalarNode) and key.value in ("id", "kind"):
+                kind, ident = (value.value, ident) if key.value == "kind" else (kind, value.value)
+    keys = TRANSLATABLE_KEYS | KIND_KEYS.get(kind, frozenset())
+    label_prefix = ident or kind
+    for line, label, text in iter_texts(root, keys=keys):
+        yield line, None, text, [f"{label_prefix}: {label}" if label_prefix else label]

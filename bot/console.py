@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.i18n import language_names
 from bot.model import Back, Contact, Event, Help, Pick, Reply, Restart, Start, Text
 from bot.pseudonym import pseudonym
 from bot.service import Conversations
@@ -24,7 +25,7 @@ COMMANDS: dict[str, Event] = {"/menu": Restart(), "/back": Back(), "/help": Help
 
 def render_contact(contact: Contact) -> str:
     """Render a contact card as one or two plain lines."""
-    details = [d for d in (contact.hours, ", ".join(contact.languages).upper()) if d]
+    details = [d for d in (contact.hours, language_names(contact.languages)) if d]
     line = f"  ☎ {contact.name}"
     if contact.phone:
         line += f": {contact.phone}"

@@ -609,7 +609,7 @@ class Engine:
         elif entry.phones:
             phone = entry.phones[0].number
         return Contact(
-            name=entry.name,
+            name=self._(state, entry.name),
             country=entry.country,
             phone=phone,
             email=getattr(entry, "email", None) or None,

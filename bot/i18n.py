@@ -23,6 +23,26 @@ DOMAIN = "messages"
 #: Language names as their speakers write them (never translated).
 LANGUAGE_NAMES = {"lt": "Lietuvių", "ru": "Русский", "uk": "Українська", "en": "English"}
 
+#: Other languages a hotline may speak, as their speakers write them.
+ENDONYMS = {
+    **LANGUAGE_NAMES,
+    "de": "Deutsch",
+    "pl": "Polski",
+    "nl": "Nederlands",
+    "no": "Norsk",
+    "sv": "Svenska",
+    "da": "Dansk",
+    "fi": "Suomi",
+    "fr": "Français",
+    "vi": "Tiếng Việt",
+}
+
+
+def language_names(codes: tuple[str, ...] | list[str]) -> str:
+    """Return language codes as the names their speakers use, e.g. `Українська, English`."""
+    return ", ".join(ENDONYMS.get(code, code) for code in codes)
+
+
 _PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")
 
 
