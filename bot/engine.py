@@ -576,8 +576,10 @@ class Engine:
         if self.directory is None:
             turn.replies.append(Reply("handoff", self._(state, step.text)))
             return
+        shown: set[str] = set()
         if state["urgent"]:
             emergency = self.directory.emergency(country)
+            shown.add(emergency.id)
             number = emergency.phones[0].number if emergency.phones else "112"
             turn.replies.append(
                 Reply(
@@ -593,7 +595,9 @@ class Engine:
                 "The lines in this country may not speak your language. The ones marked "
                 "with your language do."
             ))
-        cards = tuple(self._contact(state, e, country, handoff) for e in handoff.contacts)
+        cards = tuple(
+            self._contact(state, e, country, handoff) for e in handoff.contacts if e.id not in shown
+        )
         choices = []
         if state.get("resume"):
             choices.append(Choice("resume", "↩ " + self._(state, N_("Continue where I was"))))
