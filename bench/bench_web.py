@@ -197,9 +197,14 @@ async def run_ours(
                 await person.close()
             person = current[client] = await people.take()
         choice = person.next_choice()
-        if choice is None or rng.random() < TEXT_SHARE:
-            return await person.type()
-        return await person.pick(choice)
+        try:
+            if choice is None or rng.random() < TEXT_SHARE:
+                return await person.type()
+            return await person.pick(choice)
+        except Exception:
+            current.pop(client, None)  # this person leaves; the next step brings another
+            await person.close()
+            raise
 
     try:
         return await bounded(clients, duration, max_requests, one, server)
