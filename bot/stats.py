@@ -386,13 +386,15 @@ def stats_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=tuple(RENDERERS), default="table")
 
 
-async def _read(url: str, since: date | None, campaign: str | None) -> Report:
+async def _read(
+    url: str, since: date | None, campaign: str | None, known: Collection[str]
+) -> Report:
     from bot.store import open_store
 
     # Reading never changes the schema: an analyst may hold read-only credentials.
     store = await open_store(url, migrate=False)
     try:
-        return await load_report(store, since=since, campaign=campaign)
+        return await load_report(store, since=since, campaign=campaign, known=known)
     finally:
         await store.close()
 
@@ -406,11 +408,20 @@ def stats_command(args: argparse.Namespace) -> int:
         return 2
     from bot.store import StoreUnavailable
 
+    try:
+        known = set(load_campaigns())
+    except ValueError as error:
+        print(f"error: dialogs/campaigns.yaml: {error}", file=sys.stderr)
+        return 1
     url = Settings().resolved_database_url()
     try:
-        report = asyncio.run(_read(url, args.since, args.campaign))
+        report = asyncio.run(_read(url, args.since, args.campaign, known))
     except StoreUnavailable as error:
-        print(f"error: cannot read the database: {error}", file=sys.stderr)
+        print(
+            f"error: cannot read the database ({error}); is DATABASE_URL right, "
+            "and has `python -m bot migrate` run?",
+            file=sys.stderr,
+        )
         return 1
     sys.stdout.write(RENDERERS[args.format](report))
     return 0

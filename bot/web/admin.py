@@ -5,7 +5,9 @@ it did not exist. With a token, a request passes with `Authorization: Bearer <to
 a session cookie from the login form: short-lived, HttpOnly, SameSite=Strict, signed with a
 key derived from the token (so changing ADMIN_TOKEN ends every session) and holding nothing
 else. Tokens are compared in constant time. Pages are plain HTML with inline SVG drawn on the
-server: no script at all, one stylesheet of our own.
+server: no script at all, one stylesheet of our own (`AdminHeaders` sets that CSP).
+
+Add to an app with `admin.include(app)`, after its other middleware.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import io
 import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -278,8 +281,16 @@ def _link(request: Request, channel: str, code: str, lang: str | None) -> str:
     return campaign_link(channel, code, lang, bot_username=username, base_url=base)
 
 
-def _known() -> dict[str, Campaign]:
-    return load_campaigns()
+def _known(problems: list[str] | None = None) -> dict[str, Campaign]:
+    """Read campaigns.yaml on each request, so an edit shows without a restart."""
+    try:
+        return load_campaigns()
+    except ValueError as error:  # a broken file must not take the admin pages down
+        if problems is not None:
+            problems.append(
+                f"dialogs/campaigns.yaml has problems; every code counts as other: {error}"
+            )
+        return {}
 
 
 def _checked_code(code: str) -> str:
@@ -342,16 +353,17 @@ async def campaigns_page(request: Request) -> Response:
     """List the campaigns with their links, QR codes and flyers; make one for any code."""
     if (denied := _guard(request)) is not None:
         return denied
-    known = _known()
+    problems: list[str] = []
+    known = _known(problems)
     extra = request.query_params.get("code", "").strip()
     cards = []
-    problem = ""
+    problem = "".join(f'<p class="error">{_e(p)}</p>' for p in problems)
     if extra:
         if is_valid_code(extra) and extra not in known:
             adhoc = Campaign(extra, "A code that is not listed in campaigns.yaml.", LANGUAGES)
             cards.append(_campaign_card(request, adhoc, known=False))
         elif not is_valid_code(extra):
-            problem = '<p class="error">A code uses only A-Z, a-z, 0-9, _ and -, up to 60.</p>'
+            problem += '<p class="error">A code uses only A-Z, a-z, 0-9, _ and -, up to 60.</p>'
     cards += [_campaign_card(request, c, known=True) for c in known.values()]
     settings = request.app.state.settings
     hints = []
@@ -410,8 +422,6 @@ async def qr_png_file(request: Request, code: str) -> Response:
     if (denied := _guard(request, page=False)) is not None:
         return denied
     link, stem = _qr_request(request, _checked_code(code))
-    import io
-
     buffer = io.BytesIO()
     qr_code(link).save(buffer, kind="png", scale=12, border=4)
     return Response(
@@ -514,11 +524,13 @@ def _filters(request: Request) -> tuple[date | None, str | None, list[str]]:
     return since, campaign, problems
 
 
-async def _report(request: Request, since: date | None, campaign: str | None) -> Report:
+async def _report(
+    request: Request, since: date | None, campaign: str | None, known: dict[str, Campaign]
+) -> Report:
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise HTTPException(503, "The database is not open yet.")
-    return await load_report(service.store, since=since, campaign=campaign, known=set(_known()))
+    return await load_report(service.store, since=since, campaign=campaign, known=set(known))
 
 
 @router.get("/stats.json")
@@ -527,7 +539,7 @@ async def stats_json(request: Request) -> Response:
     if (denied := _guard(request, page=False)) is not None:
         return denied
     since, campaign, _ = _filters(request)
-    return JSONResponse(report_json(await _report(request, since, campaign)))
+    return JSONResponse(report_json(await _report(request, since, campaign, _known())))
 
 
 @router.get("/stats.csv")
@@ -536,7 +548,7 @@ async def stats_csv(request: Request) -> Response:
     if (denied := _guard(request, page=False)) is not None:
         return denied
     since, campaign, _ = _filters(request)
-    text = render_csv(await _report(request, since, campaign))
+    text = render_csv(await _report(request, since, campaign, _known()))
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -698,8 +710,9 @@ async def dashboard(request: Request) -> Response:
     if (denied := _guard(request)) is not None:
         return denied
     since, campaign, problems = _filters(request)
-    report = await _report(request, since, campaign)
-    return _page("Dashboard", _dashboard_body(report, _known(), problems))
+    known = _known(problems)
+    report = await _report(request, since, campaign, known)
+    return _page("Dashboard", _dashboard_body(report, known, problems))
 
 
 #: Admin pages load our stylesheet and post forms to us; nothing else, and no script at all.
