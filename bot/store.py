@@ -201,6 +201,10 @@ class ConversationStore(Protocol):
         """Record a Telegram update id; False if it was already seen within `ttl`."""
         ...
 
+    async def forget_update(self, update_id: int) -> None:
+        """Forget a Telegram update id, so its redelivery (to any worker) runs again."""
+        ...
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
         ...
@@ -380,6 +384,11 @@ class InMemoryStore(ConversationStore):
             return False
         self.seen[update_id] = now
         return True
+
+    async def forget_update(self, update_id: int) -> None:
+        """Forget a Telegram update id, so its redelivery runs again."""
+        await self._enter()
+        self.seen.pop(update_id, None)
 
     async def ping(self) -> None:
         """Raise StoreUnavailable when marked down."""
@@ -618,6 +627,11 @@ class SqlAlchemyStore(ConversationStore):
             await session.execute(delete(seen_updates).where(seen_updates.c.seen_at < now - ttl))
             result = await session.execute(statement)
         return result.rowcount == 1
+
+    async def forget_update(self, update_id: int) -> None:
+        """Forget a Telegram update id, so its redelivery (to any worker) runs again."""
+        async with self._session() as session:
+            await session.execute(delete(seen_updates).where(seen_updates.c.update_id == update_id))
 
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""

@@ -13,6 +13,7 @@ ids and dates of recent messages (never their text), so that /forget can delete 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -345,6 +346,9 @@ class TelegramChannel:
         await app.process_update(update)
         failed = self._failures.get(update_id, 0)
         if failed_before < failed < MAX_DELIVERIES:
+            # Let the redelivery run again, whichever worker Telegram sends it to.
+            with contextlib.suppress(StoreUnavailable):
+                await self.service.store.forget_update(update_id)
             return Response(status_code=500)
         self._failures.pop(update_id, None)
         return Response(status_code=200)

@@ -615,3 +615,12 @@ def test_purge_command_uses_days_then_retention_setting(
     asyncio.run(seed())
     assert purge_command(argparse.Namespace(days=days)) == 0
     assert f"Removed {removed} conversation" in capsys.readouterr().out
+
+
+async def test_a_forgotten_update_counts_as_new_again(store):
+    from datetime import timedelta
+
+    assert await store.remember_update(42, timedelta(hours=1))
+    assert not await store.remember_update(42, timedelta(hours=1))
+    await store.forget_update(42)
+    assert await store.remember_update(42, timedelta(hours=1))
