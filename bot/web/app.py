@@ -21,7 +21,7 @@ from bot import __version__
 from bot.i18n import Translator, default_translator
 from bot.service import Conversations
 from bot.settings import Settings
-from bot.web import api, pages
+from bot.web import admin, api, pages
 from bot.web.errors import install_error_handlers
 from bot.web.limits import RateLimits, TokenBuckets
 from bot.web.middleware import BodyLimit, Guard, SecurityHeaders
@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, service: Conversations | None = None) -> F
     app.add_middleware(BodyLimit)
     app.add_middleware(Guard)
     app.add_middleware(SecurityHeaders, ancestors=settings.frame_ancestors)
+    admin.include(app)  # last: the admin pages' own CSP wraps the headers above
     return app
 
 
