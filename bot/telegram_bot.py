@@ -341,7 +341,8 @@ class TelegramChannel:
         update_id = update.update_id
         failed_before = self._failures.get(update_id, 0)
         # A redelivery after our own failure must run again; any other one is a duplicate.
-        if failed_before == 0 and not await self._first_delivery(update_id):
+        first = await self._first_delivery(update_id)  # also re-marks a forgotten one
+        if failed_before == 0 and not first:
             return Response(status_code=200)
         await app.process_update(update)
         failed = self._failures.get(update_id, 0)
