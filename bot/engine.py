@@ -42,6 +42,13 @@ COUNTRY_STEP = "where"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+NO_FLAGS_FOUND = N_(
+    "I did not find the usual warning signs in this text. That does not mean the offer is "
+    "safe: I cannot check the company, the contract or the people behind it. The checklist "
+    "helps you check those."
+)
+
+
 class Detector(Protocol):
     def detect(self, text: str) -> Any: ...
 
@@ -131,10 +138,15 @@ class Engine:
                 fresh = self.new_state(lang=_get_lang(state))
                 fresh["chosen"] = True
                 turn.state = fresh
-                turn.replies.append(self._info(fresh, N_(
-                    "Sorry, something went wrong with our conversation, so I started again "
-                    "from the menu. Nothing you need is lost."
-                )))
+                turn.replies.append(
+                    self._info(
+                        fresh,
+                        N_(
+                            "Sorry, something went wrong with our conversation, so I started again "
+                            "from the menu. Nothing you need is lost."
+                        ),
+                    )
+                )
                 self._go(turn, MENU)
                 return turn
             turn.state = checked
@@ -183,7 +195,9 @@ class Engine:
                 return None
             new["answers"] = {str(k): str(v) for k, v in new["answers"].items()}
             new["trail"] = [
-                [str(f), str(s)] for f, s in new["trail"] if f in self.flows and s in self.flows[f].steps
+                [str(f), str(s)]
+                for f, s in new["trail"]
+                if f in self.flows and s in self.flows[f].steps
             ][-MAX_TRAIL:]
             resume = new.get("resume")
             if resume is not None and not (
@@ -286,9 +300,9 @@ class Engine:
         if choice_id.count(".") == 2:
             flow_id, step_id, local = choice_id.split(".")
             if (flow_id, step_id) != (state["flow"], state["step"]):
-                turn.replies.append(self._info(state, N_(
-                    "This menu is out of date. Here is where we are now:"
-                )))
+                turn.replies.append(
+                    self._info(state, N_("This menu is out of date. Here is where we are now:"))
+                )
                 return self._render(turn, notes=False)
         step = self._step(state)
         option = step.choice(local) if step.type == "question" else None
@@ -320,18 +334,25 @@ class Engine:
         state = turn.state
         text = clean_text(raw)
         if not text:
-            turn.replies.append(self._info(state, N_(
-                "I did not get any text. Type a message or choose an option below."
-            )))
+            turn.replies.append(
+                self._info(
+                    state, N_("I did not get any text. Type a message or choose an option below.")
+                )
+            )
             return self._render(turn, notes=False)
         detection = self.detector.detect(text[:MAX_TEXT]) if self.detector else None
         if detection is not None and detection.danger:
             for category in detection.categories:
                 turn.notes.append(Note("danger", category))
-            turn.replies.append(self._info(state, N_(
-                "What you describe sounds serious. It is not your fault, and you are not "
-                "alone: there are people who can help, free and in confidence."
-            )))
+            turn.replies.append(
+                self._info(
+                    state,
+                    N_(
+                        "What you describe sounds serious. It is not your fault, and you are not "
+                        "alone: there are people who can help, free and in confidence."
+                    ),
+                )
+            )
             if state["flow"] != HELP_FLOW:
                 state["resume"] = [state["flow"], state["step"]]
             return self._help(turn, urgent=bool(detection.urgent), keep_resume=True)
@@ -354,14 +375,21 @@ class Engine:
             turn.replies.append(Reply("info", self._(state, answer.answer), tuple(choices)))
             return None
         if (state["flow"], state["step"]) == (MENU_FLOW, MENU_STEP):
-            turn.replies.append(self._info(state, N_(
-                "I could not match that to a question I know. Here is what I can do:"
-            )))
+            turn.replies.append(
+                self._info(
+                    state, N_("I could not match that to a question I know. Here is what I can do:")
+                )
+            )
         else:
-            turn.replies.append(self._info(state, N_(
-                "I could not match that to a question I know. Please choose one of the "
-                "options below, or type your question in other words."
-            )))
+            turn.replies.append(
+                self._info(
+                    state,
+                    N_(
+                        "I could not match that to a question I know. Please choose one of the "
+                        "options below, or type your question in other words."
+                    ),
+                )
+            )
         return self._render(turn, notes=False)
 
     def _input(self, turn: Turn, step: Step, text: str) -> None:
@@ -383,11 +411,15 @@ class Engine:
                 ]
                 turn.replies.append(Reply("result", "\n\n".join([head, *lines])))
             else:
-                turn.replies.append(Reply("result", self._(state, N_(
-                    "I did not find the usual warning signs in this text. That does not "
-                    "mean the offer is safe: I cannot check the company, the contract or "
-                    "the people behind it. The checklist helps you check those."
-                ))))
+                turn.replies.append(
+                    Reply(
+                        "result",
+                        self._(
+                            state,
+                            NO_FLAGS_FOUND,
+                        ),
+                    )
+                )
         elif step.action == "faq" and self.faq is not None:
             answer = self.faq.match(text, state["lang"])
             if answer is not None:
@@ -517,7 +549,9 @@ class Engine:
             )
             if (flow.id, step.id) == (MENU_FLOW, MENU_STEP):
                 choices += (Choice("lang", "🌐 " + self._(state, N_("Language"))),)
-            turn.replies.append(Reply("question", self._(state, step.text), choices + self._nav(state)))
+            turn.replies.append(
+                Reply("question", self._(state, step.text), choices + self._nav(state))
+            )
         elif step.type == "input":
             turn.replies.append(Reply("question", self._(state, step.text), self._nav(state)))
         elif step.type == "result":
@@ -571,7 +605,9 @@ class Engine:
         country, lang = state.get("country"), state["lang"]
         if notes:
             turn.notes.append(
-                Note("handoff", country or "unknown", {"urgent": "yes" if state["urgent"] else "no"})
+                Note(
+                    "handoff", country or "unknown", {"urgent": "yes" if state["urgent"] else "no"}
+                )
             )
         if self.directory is None:
             turn.replies.append(Reply("handoff", self._(state, step.text)))
@@ -591,10 +627,13 @@ class Engine:
         handoff = self.directory.for_person(country, lang)
         text = self._(state, step.text)
         if handoff.language_gap:
-            text += "\n\n" + self._(state, N_(
-                "The lines in this country may not speak your language. The ones marked "
-                "with your language do."
-            ))
+            text += "\n\n" + self._(
+                state,
+                N_(
+                    "The lines in this country may not speak your language. The ones marked "
+                    "with your language do."
+                ),
+            )
         cards = tuple(
             self._contact(state, e, country, handoff) for e in handoff.contacts if e.id not in shown
         )
@@ -606,7 +645,9 @@ class Engine:
         turn.replies.append(Reply("handoff", text, contacts=cards))
         turn.replies.append(Reply("info", "🔒 " + self._(state, step.note), tuple(choices)))
 
-    def _contact(self, state: dict[str, Any], entry: Any, country: str | None, handoff: Any = None) -> Contact:
+    def _contact(
+        self, state: dict[str, Any], entry: Any, country: str | None, handoff: Any = None
+    ) -> Contact:
         phone = None
         if handoff is not None and hasattr(handoff, "phone_for"):
             phone = handoff.phone_for(entry, country)

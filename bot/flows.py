@@ -281,7 +281,9 @@ def _check_flow(flow: Flow, flow_ids: set[str], problems: list[str]) -> None:
             if choice.id in RESERVED_CHOICES or "." in choice.id or ":" in choice.id:
                 problems.append(f"{where}: choice id {choice.id!r} is reserved or has . or :")
             if choice.flag and choice.flag not in flow.flags:
-                problems.append(f"{where}: choice {choice.id!r} raises unknown flag {choice.flag!r}")
+                problems.append(
+                    f"{where}: choice {choice.id!r} raises unknown flag {choice.flag!r}"
+                )
             if choice.next is None:
                 problems.append(f"{where}: choice {choice.id!r} leads nowhere (dead end)")
         if step.type == "question" and not step.choices:

@@ -128,6 +128,6 @@ def negotiate(hint: str | None, default: str = DEFAULT_LANGUAGE) -> str:
 
 
 # Marks strings in Python code for extraction without translating them at import time.
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a message for extraction; translate later with a Translator."""
     return message

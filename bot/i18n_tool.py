@@ -56,7 +56,10 @@ def build_template() -> Catalog:
     template = Catalog(project="safe-abroad", msgid_bugs_address="", charset="utf-8")
     method_map = [("bot/**.py", "python"), ("dialogs/**.yaml", "bot.babel_extract:extract_yaml")]
     for filename, lineno, message, comments, context in extract_from_dir(
-        ROOT, method_map=method_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+        ROOT,
+        method_map=method_map,
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
         strip_comment_tags=True,
     ):
         if filename.startswith((".venv", "tests", "bench")):
@@ -80,9 +83,8 @@ def extract() -> None:
             catalog.obsolete.clear()
             if lang == "en":  # the source language translates to itself
                 for message in catalog:
-                    if isinstance(message.id, tuple) and not all(message.string):
-                        message.string = message.id
-                    elif message.id and not message.string:
+                    untranslated = not message.string or not all(message.string)
+                    if message.id and untranslated:
                         message.string = message.id
             _write(path, catalog)
 

@@ -34,6 +34,10 @@ class Outcome:
     state: dict[str, Any]
 
 
+class ConversationGone(LookupError):
+    """The conversation does not exist (never started, erased or purged)."""
+
+
 class Conversations:
     """Advance stored conversations; shared by the console, Telegram and the web."""
 
@@ -42,13 +46,25 @@ class Conversations:
         self.store = store
 
     async def handle(
-        self, key: str, event: Event, *, channel: str, secret_hash: str | None = None
+        self,
+        key: str,
+        event: Event,
+        *,
+        channel: str,
+        secret_hash: str | None = None,
+        create: bool = True,
     ) -> Outcome:
-        """Apply one event to a conversation, creating it on first contact."""
+        """Apply one event to a conversation, creating it on first contact unless `create` is off.
+
+        With `create=False` a missing conversation raises ConversationGone: an erase that
+        races a message must not bring the conversation back.
+        """
         for attempt in range(MAX_ATTEMPTS):
             if attempt:  # someone else wrote first: back off a little, then re-apply
                 await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * attempt)))
             stored = await self.store.get(key)
+            if stored is None and not create:
+                raise ConversationGone(key[:8])
             state = stored.state if stored else None
             if state is None and not isinstance(event, Start):
                 turn = self.engine.turn(None, event)
@@ -103,4 +119,3 @@ class Conversations:
                 )
             except Exception:  # statistics must never cost a person their answer
                 log.warning("could not count event %s", note.name, exc_info=True)
-

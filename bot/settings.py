@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     frame_ancestors: str = "*"
     telegram_bot_username: str = ""
+    #: Web API requests per minute per client address / per conversation (None: built-in
+    #: defaults; 0 turns the limit off). Each worker process counts on its own.
+    rate_limit_per_address: float | None = None
+    rate_limit_per_conversation: float | None = None
 
     @field_validator("telegram_bot_token", "admin_token", "pseudonym_secret", mode="before")
     @classmethod

@@ -36,7 +36,5 @@ def service(engine):
     return Conversations(engine, InMemoryStore())
 
 
-try:  # the store's database fixtures (SQLite per test, PostgreSQL where it runs)
-    from tests.db_fixtures import *  # noqa: F403
-except ImportError:  # pragma: no cover - while the store module is being written
-    pass
+# The store's database fixtures (SQLite per test, PostgreSQL where it runs).
+from tests.db_fixtures import *  # noqa: E402, F403

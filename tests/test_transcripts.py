@@ -22,9 +22,12 @@ def test_transcripts_cover_all_four_languages():
     assert langs == set(LANGUAGES)
 
 
+SCRIPTS = {f.stem: yaml.safe_load(f.read_text(encoding="utf-8")) for f in FILES}
+
+
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
 async def test_transcript(path: Path, service):
-    script = yaml.safe_load(path.read_text(encoding="utf-8"))
+    script = SCRIPTS[path.stem]
     session = ConsoleSession(service, f"transcript-{path.stem}", script["lang"], None)
     output = await session.start()
     for number, turn in enumerate(script["turns"], 1):

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.model import Event, Pick, Reply, SetLanguage, Start, Text
 from bot.pseudonym import pseudonym, token_hash
-from bot.service import Conversations
+from bot.service import ConversationGone, Conversations
 from bot.store import Stored
 from bot.web.errors import ApiError, ErrorOut, unauthorized
 from bot.web.schemas import ConversationIn, ConversationOut, MessageIn, MessagesOut
@@ -149,19 +149,11 @@ async def send_message(
     """Apply the person's text or choice and return the bot's answer."""
     key, _stored = await authorized(request, service, conversation_id, credentials)
     limit_conversation(request, key)
-    outcome = await service.handle(key, event_of(body), channel=CHANNEL)
-    if await _erased_meanwhile(service, key):
-        raise unauthorized()
+    try:
+        outcome = await service.handle(key, event_of(body), channel=CHANNEL, create=False)
+    except ConversationGone:  # erased while this message was on its way
+        raise unauthorized() from None
     return {"messages": render(outcome.replies), "lang": outcome.lang}
-
-
-async def _erased_meanwhile(service: Conversations, key: str) -> bool:
-    """Undo a row the service re-created because an erase raced this message."""
-    stored = await service.store.get(key)
-    if stored is not None and not stored.secret_hash:
-        await service.store.delete(key)
-        return True
-    return stored is None
 
 
 @router.get(
