@@ -41,5 +41,5 @@ def setup_logging(fmt: str | None = None, level: str | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries log request URLs, which for Telegram contain the bot token.
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite"):
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
