@@ -467,12 +467,12 @@ class TelegramChat:
         """Type a message or a command."""
         return await self.deliver(tg_message(self.person, text), **kwargs)
 
-    async def press(self, prefix: str) -> list[str]:
+    async def press(self, prefix: str, **kwargs: Any) -> list[str]:
         """Press the first button of the last keyboard whose data starts with `prefix`."""
         message, buttons = self.last_keyboard()
         data = next((b for b in buttons if b.startswith(prefix)), None)
         assert data is not None, f"no button {prefix!r} among {buttons}"
-        return await self.deliver(tg_press(self.person, message, data))
+        return await self.deliver(tg_press(self.person, message, data), **kwargs)
 
 
 async def whole_telegram_conversation(chat: TelegramChat) -> None:
