@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot import LANGUAGES
 from bot.i18n import normalize_language
 
-CAMPAIGN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# The same rule as Telegram deep links (bot.campaigns), so a code works in every channel.
+CAMPAIGN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT_FIELD = 8000
 
 
