@@ -55,6 +55,7 @@ def check_catalogs(locales: Path = LOCALES_DIR) -> list[str]:
 
 def check_data(dialogs: Path = DIALOGS_DIR) -> tuple[list[str], list[str]]:
     """Load the detector, scanner, FAQ and contacts; return (problems, warnings)."""
+    from bot.campaigns import load_campaigns
     from bot.contacts import Directory
     from bot.detector import Detector
     from bot.faq import Faq
@@ -66,6 +67,7 @@ def check_data(dialogs: Path = DIALOGS_DIR) -> tuple[list[str], list[str]]:
         ("signals", lambda: Detector.load(dialogs / "signals")),
         ("scanner.yaml", lambda: Scanner.load(dialogs)),
         ("faq.yaml", lambda: Faq.load(dialogs)),
+        ("campaigns.yaml", lambda: load_campaigns(dialogs)),
     ):
         try:
             loader()
