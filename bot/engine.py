@@ -49,6 +49,12 @@ NO_FLAGS_FOUND = N_(
 )
 
 
+ALREADY_HAPPENING = N_(
+    "If something like this is already happening to you or someone you know, you can get "
+    "help now, free and in confidence."
+)
+
+
 class Detector(Protocol):
     def detect(self, text: str) -> Any: ...
 
@@ -341,6 +347,17 @@ class Engine:
             )
             return self._render(turn, notes=False)
         detection = self.detector.detect(text[:MAX_TEXT]) if self.detector else None
+        step = self._step(state)
+        pasted_ad = step.type == "input" and step.action == "scan"
+        quiet = detection is not None and detection.danger and not detection.urgent
+        if quiet and pasted_ad and len(text) <= MAX_TEXT:
+            # A pasted job ad may itself describe the trap ("we keep your passport"): show the
+            # scan, then offer help in case it is already happening, instead of interrupting.
+            self._input(turn, step, text)
+            turn.replies.append(
+                Reply("info", self._(state, ALREADY_HAPPENING), (self._help_choice(state),))
+            )
+            return self._go(turn, step.next or MENU)
         if detection is not None and detection.danger:
             for category in detection.categories:
                 turn.notes.append(Note("danger", category))
@@ -360,7 +377,6 @@ class Engine:
             message = N_("That message is too long for me. Please send up to {limit} characters.")
             turn.replies.append(Reply("info", self._(state, message, limit=f"{MAX_TEXT:,}")))
             return self._render(turn, notes=False)
-        step = self._step(state)
         if step.type == "input":
             self._input(turn, step, text)
             return self._go(turn, step.next or MENU)
@@ -594,10 +610,7 @@ class Engine:
             turn.notes.append(Note("flow_completed", flow.id))
             if level is not None:
                 turn.notes.append(Note("result_level", f"{flow.id}:{level.id}"))
-        choices = (
-            Choice("help", "🆘 " + self._(state, N_("Get help now"))),
-            Choice("menu", "☰ " + self._(state, N_("Main menu"))),
-        )
+        choices = (self._help_choice(state), Choice("menu", "☰ " + self._(state, N_("Main menu"))))
         return Reply("result", "\n\n".join(p for p in parts if p), choices)
 
     def _contacts(self, turn: Turn, step: Step, notes: bool) -> None:
@@ -663,6 +676,9 @@ class Engine:
             languages=tuple(getattr(entry, "languages", ()) or ()),
             note=self._(state, entry.helps_with) if getattr(entry, "helps_with", "") else None,
         )
+
+    def _help_choice(self, state: dict[str, Any]) -> Choice:
+        return Choice("help", "🆘 " + self._(state, N_("Get help now")))
 
     def _info(self, state: dict[str, Any], message: str) -> Reply:
         return Reply("info", self._(state, message))

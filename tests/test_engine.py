@@ -200,3 +200,21 @@ def test_notes_carry_no_free_text(eng):
     blob = json.dumps([n.__dict__ for n in turn.notes])
     assert "Ona" not in blob and "passport" not in blob
     assert ("danger", "documents_taken") in [(n.name, n.value) for n in turn.notes]
+
+
+def test_a_pasted_ad_describing_a_trap_is_scanned_not_interrupted(flows, translator):
+    class AdScanner:
+        def scan(self, text):
+            from bot.scanner import Finding, ScanResult
+
+            return ScanResult((Finding("passport_kept", "keep your passport", "Why.", 5),), "en")
+
+    eng = Engine(flows, translator, KeywordDetector(), AdScanner(), directory=FakeDirectory())
+    state, _ = started(eng)
+    state, _ = eng.advance(state, Pick("menu.main.scan"))
+    state, replies = eng.advance(state, Text("We keep your passport taken for registration"))
+    assert replies[0].kind == "result" and "keep your passport" in replies[0].text
+    assert "help" in ids(replies) and state["flow"] == "scan"
+    state, replies = eng.advance(state, Pick("scan.after.another"))
+    state, replies = eng.advance(state, Text("Help, I am locked in"))
+    assert state["flow"] == "help"  # an urgent signal still interrupts at once
