@@ -49,6 +49,9 @@ NO_FLAGS_FOUND = N_(
 )
 
 
+LANGUAGE_GAP = N_(
+    "Not every line in this country speaks your language, so the ones that do come first."
+)
 ALREADY_HAPPENING = N_(
     "If something like this is already happening to you or someone you know, you can get "
     "help now, free and in confidence."
@@ -642,14 +645,12 @@ class Engine:
         if handoff.language_gap:
             text += "\n\n" + self._(
                 state,
-                N_(
-                    "The lines in this country may not speak your language. The ones marked "
-                    "with your language do."
-                ),
+                LANGUAGE_GAP,
             )
-        cards = tuple(
-            self._contact(state, e, country, handoff) for e in handoff.contacts if e.id not in shown
-        )
+        entries = [e for e in handoff.contacts if e.id not in shown]
+        if handoff.language_gap:  # lines that speak the person's language first
+            entries.sort(key=lambda e: lang not in getattr(e, "languages", ()))
+        cards = tuple(self._contact(state, e, country, handoff) for e in entries)
         choices = []
         if state.get("resume"):
             choices.append(Choice("resume", "↩ " + self._(state, N_("Continue where I was"))))
