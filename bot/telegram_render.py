@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import language_names
 from bot.model import Choice, Contact, Reply
 
 #: Telegram's limit for one message, counted in UTF-16 code units.
@@ -88,7 +89,7 @@ def render_contact(contact: Contact) -> str:
     if contact.hours:
         lines.append(f"🕒 {contact.hours}")
     if contact.languages:
-        lines.append("🗣 " + ", ".join(lang.upper() for lang in contact.languages))
+        lines.append("🗣 " + language_names(contact.languages))
     if contact.email:
         lines.append(f"✉ {contact.email}")
     if contact.url:

@@ -778,7 +778,7 @@ def test_short_labels_go_two_to_a_row() -> None:
 
 def test_contact_cards_are_text_with_the_phone_and_handoffs_are_protected() -> None:
     card = Contact("Hotline", "LT", phone="+370 800 00000", hours="24/7", languages=("lt", "en"))
-    assert render_contact(card) == "☎ Hotline\n📞 +370 800 00000\n🕒 24/7\n🗣 LT, EN"
+    assert render_contact(card) == "☎ Hotline\n📞 +370 800 00000\n🕒 24/7\n🗣 Lietuvių, English"
     turn = render([Reply("handoff", "Call:", contacts=(card,)), Reply("info", "Note")])
     assert all(m.protect for m in turn)
     assert "+370 800 00000" in turn[0].text
