@@ -239,6 +239,8 @@ class Serve:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    #: Extra command-line options, e.g. ("--workers", "2").
+    args: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -252,7 +254,7 @@ class Serve:
         env = {**self.env, "HOST": self.host, "PORT": str(self.port)}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve"],
+                [sys.executable, "-m", "bot", "serve", *self.args],
                 cwd=self.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
