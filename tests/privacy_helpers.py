@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -428,6 +428,8 @@ class TelegramChat:
 
     standin: Any  # tests.telegram_standin.BotApiStandIn
     person: TelegramPerson = field(default_factory=TelegramPerson)
+    #: Webhook mode: post each update here (Telegram's side); None: getUpdates (polling).
+    webhook: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
 
     def sent_since(self, index: int) -> list[Any]:
         """Return the successful sendMessage calls to this chat since call `index`."""
@@ -454,7 +456,10 @@ class TelegramChat:
     ) -> list[str]:
         """Feed one update; wait until the bot has answered (by default: shown buttons)."""
         before = len(self.standin.calls)
-        self.standin.feed(update)
+        if self.webhook is None:
+            self.standin.feed(update)
+        else:
+            await self.webhook({"update_id": self.standin.new_update_id(), **update})
 
         def finished() -> bool:
             sent = self.sent_since(before)

@@ -31,7 +31,7 @@ from bot.pseudonym import pseudonym
 from bot.service import Conversations
 from bot.settings import Settings
 from bot.store import open_store
-from bot.telegram_bot import ERASED, TelegramChannel
+from bot.telegram_bot import ERASED, SECRET_HEADER, TelegramChannel
 from bot.web.app import create_app
 from tests.privacy_helpers import (
     AD,
@@ -61,6 +61,7 @@ from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 pytestmark = pytest.mark.timeout(120)
 
 PSEUDONYM_SECRET = "privacy-test-pseudonyms"
+WEBHOOK_SECRET = "privacy-webhook-secret-5f1c"
 CLIENT_IP = "203.0.113.7"
 FORWARDED_IP = "198.51.100.23"
 CATEGORY = "documents_taken"  # what the detector keeps of MARKER
@@ -226,12 +227,34 @@ async def test_no_personal_data_at_rest_or_in_logs_after_every_channel(
     assert leaks(logged, {**forbidden, **keys, "bot token": TOKEN}) == []
 
 
+#: Malformed requests carrying a token and typed text (uvicorn refuses them with a 400).
+MALFORMED = [
+    b"POST /api/v1/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+    + TOKEN.encode()
+    + b"\x01\r\nX-Note: "
+    + MARKER.encode()
+    + b"\x00\r\nContent-Length: 2\r\n\r\n{}",
+    b"GET /api/v1/conversations/" + PHONE.encode() + b"\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: " + MARKER.encode() + b"\r\n\r\n",
+]
+
+
+async def send_raw(host: str, port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(request)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(200), 10)
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("log_format", ["json", "text"])
+@pytest.mark.parametrize(("log_format", "mode"), [("json", "webhook"), ("text", "polling")])
 async def test_serve_logs_and_database_hold_no_personal_data(
-    log_format: str, standin_url: tuple[BotApiStandIn, str], tmp_path: Path
+    log_format: str, mode: str, standin_url: tuple[BotApiStandIn, str], tmp_path: Path
 ) -> None:
-    """`python -m bot serve` at DEBUG, web over real HTTP behind a proxy, Telegram polling."""
+    """`python -m bot serve` at DEBUG, web over real HTTP behind a proxy, and Telegram."""
     standin, api_url = standin_url
     person = TelegramPerson(id=6048213377, username="kvietkauskas_az")
     data = tmp_path / "data"
@@ -245,6 +268,8 @@ async def test_serve_logs_and_database_hold_no_personal_data(
             TELEGRAM_BOT_TOKEN=TOKEN,
             # "localhost", so that 127.0.0.1 in the log could only be a client's address.
             TELEGRAM_API_BASE_URL=api_url.replace("127.0.0.1", "localhost") + "/bot",
+            PUBLIC_BASE_URL="https://bot.example.org" if mode == "webhook" else None,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         ),
         cwd=tmp_path,
         host="localhost",
@@ -270,7 +295,18 @@ async def test_serve_logs_and_database_hold_no_personal_data(
                 f"{web.path}/messages", json={"text": MARKER * 2000}, headers=web.auth()
             )
             assert huge.status_code == 413
-        await whole_telegram_conversation(TelegramChat(standin, person))
+            for request in MALFORMED:
+                assert b" 400 " in await send_raw("localhost", server.port, request)
+
+            async def webhook(update: dict[str, Any]) -> None:
+                headers = {SECRET_HEADER: WEBHOOK_SECRET}
+                response = await http.post("/telegram/webhook", json=update, headers=headers)
+                assert response.status_code == 200, response.text
+
+            chat = TelegramChat(standin, person, webhook=webhook if mode == "webhook" else None)
+            await whole_telegram_conversation(chat)
+        if mode == "webhook":
+            assert standin.webhook["url"] == "https://bot.example.org/telegram/webhook"
         forbidden = {
             **TYPED,
             **person.secrets(),
@@ -278,6 +314,7 @@ async def test_serve_logs_and_database_hold_no_personal_data(
             "client address": FORWARDED_IP,
             "proxy address": "127.0.0.1",
             "bot token": TOKEN,
+            "webhook secret": WEBHOOK_SECRET,
         }
         running = database_leaks(db, forbidden)  # while serving: WAL and all
         assert len(conversation_rows(db)) == 2
