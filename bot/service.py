@@ -8,6 +8,7 @@ re-applying the event on a conflict), and where anonymous statistics are counted
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from dataclasses import dataclass
@@ -114,8 +115,28 @@ class Conversations:
                     day=day,
                     channel=channel,
                     lang=state.get("lang") or "",
-                    campaign=state.get("campaign") or "",
+                    campaign=counted_campaign(state.get("campaign")),
                     value=value,
                 )
             except Exception:  # statistics must never cost a person their answer
                 log.warning("could not count event %s", note.name, exc_info=True)
+
+
+@functools.cache
+def _known_campaigns() -> frozenset[str]:
+    from bot.campaigns import load_campaigns  # imported late: it loads the QR library
+
+    return frozenset(load_campaigns())
+
+
+def counted_campaign(code: str | None) -> str:
+    """Return the campaign a counter is kept under: a known code, else "other".
+
+    A link's code can carry anything someone typed into it (a name, a phone number), and
+    counters are kept for good, so only codes listed in campaigns.yaml are kept by name.
+    """
+    from bot.campaigns import OTHER
+
+    if not code:
+        return ""
+    return code if code in _known_campaigns() else OTHER
