@@ -433,6 +433,22 @@ async def test_a_purged_conversation_leaves_no_bytes_in_the_database_files(
         await store.close()
 
 
+async def test_a_made_up_campaign_code_is_not_kept_by_name(
+    sqlite_service: Conversations, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A link code can carry anything a person or a helper typed into it: a name, a number."""
+    personal_code = "Marija_Jonaitiene_37061234567"
+    db = sqlite_path(sqlite_url)
+    settings = Settings(data_dir=tmp_path / "data", pseudonym_secret=PSEUDONYM_SECRET)
+    app = create_app(settings, service=sqlite_service)
+    async with app.router.lifespan_context(app), web_client(app) as http:
+        chat = await WebChat(http).start("lt", campaign=personal_code)
+        await chat.say(text=MARKER)
+        assert (await chat.erase()).status_code == 204
+    assert category_counts(db).get(CATEGORY) == 1  # the aggregate is still counted
+    assert personal_code not in dump_tables(db)
+
+
 async def test_an_erase_racing_a_message_leaves_no_row(
     sqlite_service: Conversations, sqlite_url: str, tmp_path: Path
 ) -> None:
