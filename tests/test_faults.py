@@ -10,6 +10,7 @@ conversation at the same step once the database is back, without a restart.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import signal
@@ -352,8 +353,6 @@ async def test_a_killed_server_resumes_the_web_conversation_at_the_same_step(
         first.kill_quietly()
         second.kill_quietly()
     (row,) = table_rows(sqlite_path(f"sqlite:///{data / 'safe_abroad.db'}"))["conversations"]
-    import json
-
     state = json.loads(row["state"])
     assert state["flow"] == "romance"
     assert [f"romance.{s}.{a}" for s, a in state["answers"].items()] == [*answered, following]
