@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -54,14 +55,18 @@ SIGNALS_DIR = DIALOGS_DIR / "signals"
 
 #: Negation cues cancel a match when they stand this many words before it (same clause).
 NEGATION_REACH = 2
+#: A question cue makes a match a general question only when one of its words stands at
+#: most this many words before the match ("can MY employer keep", "what if THEY don't pay"),
+#: not when the match is the story that follows ("if I don't pay the debt they keep ...").
+QUESTION_REACH = 4
 #: Typos: stems at least this long may differ by one edit (two from `FUZZY_TWO`). Shorter
 #: stems are left alone: in Lithuanian, one letter often makes another word (pasiimti/pasiėmė).
 FUZZY_MIN, FUZZY_TWO = 7, 9
 #: Stems shorter than this are matched as whole words ("ar" must not match "are").
 MIN_STEM = 4
 #: Very frequent words of the four languages. A pattern is only tried when a text contains
-#: its rarest word (its anchor), chosen at load as the word matching fewest of these; this
-#: keeps the detector fast on ordinary messages.
+#: its two rarest words (its anchors), chosen at load as the words matching fewest of these;
+#: this keeps the detector fast on ordinary messages.
 FREQUENT_WORDS = (
     "i me my mine you your the a an and or to of in on at for with is are was were be been it "
     "this that they them he she we us our have has had do does did not no don't can can't "
@@ -128,8 +133,8 @@ Key = tuple[str, ...]
 class _Rule:
     """One compiled pattern: all of its terms must match within one sentence."""
 
-    category: str | None  # None: a global harmless context
-    benign: bool
+    category: str | None  # None: a global harmless context, question or report cue
+    benign: bool  # anything that does not raise an alarm itself (every kind but "signal")
     size: int  # number of terms
     window: int
     ordered: bool
@@ -140,6 +145,27 @@ class _Rule:
     alone: bool  # the match must be its whole clause ("help, they locked me in")
     source: str  # "file.yaml: en: pattern", for explanations and errors
     anchor: int = 0  # the rarest term: only a token matching it makes the rule a candidate
+    anchor2: int = -1  # the next rarest (-1: one term); it must occur in the text too
+    # "signal" | "benign" (cancels; harmless contexts too) | "question" | "report" |
+    # "not_urgent" (see `_SECTIONS`)
+    kind: str = "signal"
+    sentences: int = 1  # how many sentences in a row the terms may span
+    asks: bool = False  # a question cue that counts only in a sentence with a "?"
+
+
+#: What one token can be (see `Detector._analyse_token`).
+_Info = tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One signal match and its verdict: cancelled (by which pattern) and urgent or not."""
+
+    rule: _Rule
+    match: tuple[int, ...]
+    cancelled_by: str  # "" when the match counts
+    urgent: bool
+    calmed_by: str  # the not_urgent pattern that dropped the rule's urgency, or ""
 
 
 @dataclass
@@ -211,6 +237,9 @@ def _read(path: Path) -> dict[str, Any]:
         "negation",
         "clause_breaks",
         "harmless_context",
+        "questions",
+        "reports",
+        "not_urgent",
         "groups",
     }
     if unknown:
@@ -247,6 +276,8 @@ def _as_rule_spec(entry: Any, where: str) -> dict[str, Any]:
             "negatable",
             "max_tokens",
             "alone",
+            "sentences",
+            "asks",
         }
         if unknown:
             raise SignalsError(f"{where}: unknown option(s) {sorted(unknown)}")
@@ -273,12 +304,13 @@ def _load_file(
         for word in words:
             vocab.clause_words.add(_plain_word(word, lang))
 
-    sections = [("rules", category, False), ("benign", category, True)]
-    if data.get("harmless_context") is not None:
-        sections.append(("harmless_context", None, True))
-    for section, rule_category, benign in sections:
-        if section != "harmless_context" and data.get(section) and category is None:
+    for section, kind in _SECTIONS.items():
+        if data.get(section) is None:
+            continue
+        global_section = section in _GLOBAL_SECTIONS
+        if not global_section and data.get(section) and category is None:
             raise SignalsError(f"{path.name}: `{section}` needs a `category:`")
+        rule_category = None if global_section else category
         for lang, entries in _per_language(data.get(section), path, section):
             for entry in entries:
                 try:
@@ -291,7 +323,7 @@ def _load_file(
                         vocab,
                         fuzzy_stems,
                         rule_category,
-                        benign,
+                        kind,
                         path,
                     )
                 except (ValueError, TypeError) as exc:  # report every broken pattern at once
@@ -308,10 +340,11 @@ def _add_rule(
     vocab: _Vocabulary,
     fuzzy_stems: set[tuple[str, str]],
     rule_category: str | None,
-    benign: bool,
+    kind: str,
     path: Path,
 ) -> None:
     spec = _as_rule_spec(entry, where)
+    benign = kind != "signal"
     where = f"{where}: {spec['p']!r}"
     terms = spec["p"].split()
     if not terms:
@@ -324,11 +357,18 @@ def _add_rule(
         ordered=bool(spec.get("ordered", False)),
         urgent=bool(spec.get("urgent", data.get("urgent", False))) and not benign,
         strong=bool(spec.get("strong", False)),
-        negatable=bool(spec.get("negatable", True)),
+        # cues read grammar, not content: "they are NOT paying me" is still a report, and
+        # "they don't let us go home" still goes home
+        negatable=bool(spec.get("negatable", True)) and kind in ("signal", "benign"),
         max_tokens=int(spec.get("max_tokens", 0)),
         alone=bool(spec.get("alone", False)),
         source=f"{path.name}: {lang}: {spec['p']}",
+        kind=kind,
+        sentences=int(spec.get("sentences", 1)),
+        asks=bool(spec.get("asks", False)),
     )
+    if rule.sentences not in (1, 2):
+        raise SignalsError(f"{where}: sentences must be 1 or 2")
     if rule.window < len(terms):
         raise SignalsError(f"{where}: window {rule.window} < {len(terms)} terms")
     compiled = [_parse_term(term, lang, where, groups) for term in terms]
@@ -341,6 +381,24 @@ def _add_rule(
                 vocab.prefix_lengths.add(len(key[1]))
             elif key[0] == "stem" and len(key[2]) >= FUZZY_MIN and not benign:
                 fuzzy_stems.add((key[1], key[2]))
+
+
+#: Sections of a signals file that hold patterns, and the kind of rule each compiles to:
+#: rules raise the category; benign cancels the category in its sentence; harmless_context
+#: cancels every category there; questions (a general or hypothetical question about
+#: rights, "can an employer keep my passport?") cancel non-urgent signals in their clause
+#: unless reports (signs of a person's own story: "took", "already", "haven't paid") stand
+#: in the same clauses; not_urgent keeps the category but drops its urgency in the clause
+#: ("they don't let me go out ALONE", "LAST YEAR they locked us in").
+_SECTIONS = {
+    "rules": "signal",
+    "benign": "benign",
+    "harmless_context": "benign",
+    "questions": "question",
+    "reports": "report",
+    "not_urgent": "not_urgent",
+}
+_GLOBAL_SECTIONS = {"harmless_context", "questions", "reports"}
 
 
 def _per_language(section: Any, path: Path, name: str) -> Iterable[tuple[str, list[Any]]]:
@@ -379,7 +437,7 @@ class Detector:
         frequent = [0] * sum(rule.size for rule in self._rules)
         offsets = list(itertools.accumulate((rule.size for rule in self._rules), initial=0))
         for word in set(FREQUENT_WORDS.split()):
-            _, terms, negation, _ = self._analyse_token(normalize(word))
+            _, terms, negation, _, _ = self._analyse_token(normalize(word))
             for rule, ts in terms.items():
                 for term in ts:
                     frequent[offsets[rule] + term] += 1
@@ -388,7 +446,9 @@ class Detector:
                     frequent[offsets[rule] + term] += 1
         for number, rule in enumerate(self._rules):
             counts = frequent[offsets[number] : offsets[number] + rule.size]
-            rule.anchor = min(range(rule.size), key=lambda i: (counts[i], -i))
+            order = sorted(range(rule.size), key=lambda i: (counts[i], -i))
+            rule.anchor = order[0]
+            rule.anchor2 = order[1] if rule.size > 1 else -1
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Detector:
@@ -419,10 +479,11 @@ class Detector:
 
     # -- per token ----------------------------------------------------------------------
 
-    def _analyse_token(
-        self, token: str
-    ) -> tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool]:
-        """Return what one token can be: rules it anchors, {rule: terms}, negation, clause start."""
+    def _analyse_token(self, token: str) -> _Info:
+        """Return what one token can be: rules it anchors, {rule: terms}, negation, clause start.
+
+        The fifth item lists the rules whose second anchor this token matches.
+        """
         vocab = self._vocab
         lt = strip_diacritics_lt(token)
         surfaces = {token, lt}
@@ -464,12 +525,15 @@ class Detector:
         terms: dict[int, list[int]] = {}
         for rule, term in sorted(hits):
             terms.setdefault(rule, []).append(term)
-        anchors = tuple(rule for rule, ts in terms.items() if self._rules[rule].anchor in ts)
+        rules = self._rules
+        anchors = tuple(rule for rule, ts in terms.items() if rules[rule].anchor in ts)
+        seconds = tuple(rule for rule, ts in terms.items() if rules[rule].anchor2 in ts)
         return (
             anchors,
             {rule: tuple(ts) for rule, ts in terms.items()},
             negation,
             bool(own & vocab.clause_words),
+            seconds,
         )
 
     def _fuzzy(self, lang: str, word: str) -> list[tuple[int, int]]:
@@ -496,14 +560,14 @@ class Detector:
         # piece of evidence ("THEY TOOK my passport", not two overlapping quotes).
         ranges: dict[str, list[list[int]]] = {}
         urgent = False
-        for rule, match, cancelled_by in found:
-            if cancelled_by:
+        for hit in found:
+            if hit.cancelled_by:
                 continue
-            assert rule.category is not None
-            ranges.setdefault(rule.category, []).append(
-                [spans[min(match)][1], spans[max(match)][2]]
+            assert hit.rule.category is not None
+            ranges.setdefault(hit.rule.category, []).append(
+                [spans[min(hit.match)][1], spans[max(hit.match)][2]]
             )
-            urgent = urgent or rule.urgent
+            urgent = urgent or hit.urgent
         signals: list[tuple[int, int, Signal]] = []
         for category, found_ranges in ranges.items():
             found_ranges.sort()
@@ -523,21 +587,20 @@ class Detector:
     def explain(self, text: str) -> list[str]:
         """List the patterns that matched `text`, and which were cancelled (for authors)."""
         _, _, found = self._scan(text[:MAX_CHARS])
-        return [
-            f"cancelled: {rule.source}  <- {why}"
-            if why
-            else f"hit: {rule.source}" + (" (urgent)" if rule.urgent else "")
-            for rule, _, why in found
-        ]
+        lines = []
+        for hit in found:
+            if hit.cancelled_by:
+                lines.append(f"cancelled: {hit.rule.source}  <- {hit.cancelled_by}")
+            elif hit.urgent:
+                lines.append(f"hit: {hit.rule.source} (urgent)")
+            elif hit.calmed_by:
+                lines.append(f"hit: {hit.rule.source} (not urgent <- {hit.calmed_by})")
+            else:
+                lines.append(f"hit: {hit.rule.source}")
+        return lines
 
-    def _scan(
-        self, text: str
-    ) -> tuple[list[tuple[str, int, int]], str, list[tuple[_Rule, tuple[int, ...], str]]]:
-        """Return the tokens, the language and every signal match.
-
-        The third item of each match is "" when it counts, else the source of the pattern
-        that cancelled it (a harmless context in the same sentence).
-        """
+    def _scan(self, text: str) -> tuple[list[tuple[str, int, int]], str, list[_Hit]]:
+        """Return the tokens, the language and every signal match, each with its verdict."""
         spans = token_spans(text)
         if not spans:
             return spans, "en", []
@@ -545,11 +608,16 @@ class Detector:
         lang = language_of_tokens(words)
         analyse = self._analyse
         infos = [analyse(w) for w in words]
-        candidates: set[int] = set()
+        anchored: set[int] = set()
+        seconds: set[int] = set()
         for info in infos:
             if info[0]:
-                candidates.update(info[0])
+                anchored.update(info[0])
+            if info[4]:
+                seconds.update(info[4])
         rules = self._rules
+        # a rule is tried only when both of its rarest terms occur somewhere in the text
+        candidates = {n for n in anchored if n in seconds or rules[n].anchor2 < 0}
         signal_rules = [n for n in candidates if not rules[n].benign]
         if not signal_rules:  # the usual case: nothing that could raise an alarm
             return spans, lang, []
@@ -557,12 +625,15 @@ class Detector:
         sentence: list[int] = []
         clause: list[int] = []
         negation: list[bool] = []
+        asked: set[int] = set()  # sentences that end with a question mark
         s = c = 0
         prev_end = 0
         for i, (_, start, end) in enumerate(spans):
             gap = text[prev_end:start]
             if i and gap != " ":
                 if any(ch in ".!?;\n" for ch in gap):
+                    if "?" in gap:
+                        asked.add(s)
                     s += 1
                     c += 1
                 elif any(ch in ',:()"«»—–' for ch in gap) or " - " in gap:
@@ -573,6 +644,8 @@ class Detector:
             clause.append(c)
             negation.append(infos[i][2])
             prev_end = end
+        if "?" in text[prev_end:]:
+            asked.add(s)
         sentence_len: dict[int, int] = {}
         for x in sentence:
             sentence_len[x] = sentence_len.get(x, 0) + 1
@@ -590,32 +663,104 @@ class Detector:
             return spans, lang, []
         # (category, or None for every category; sentence) -> the cancelling pattern
         calm: dict[tuple[str | None, int], str] = {}
+        cues: dict[str, list[int]] = {"question": [], "report": [], "not_urgent": []}
         for number in sorted(candidates):
             rule = rules[number]
-            if rule.benign:
+            if rule.kind == "benign":
                 match = self._candidate(number, infos, layout)
                 if match is not None:
                     calm.setdefault((rule.category, sentence[match[0]]), rule.source)
+            elif rule.benign:
+                cues[rule.kind].append(number)
         out = []
         for rule, match in found:
-            where = sentence[match[0]]
-            why = calm.get((None, where), "")
-            if not why and not rule.strong:
-                why = calm.get((rule.category, where), "")
-            out.append((rule, match, why))
+            first, last = min(match), max(match)
+            why = ""
+            for where in range(sentence[first], sentence[last] + 1):
+                why = calm.get((None, where), "")
+                if not why and not rule.strong:
+                    why = calm.get((rule.category, where), "")
+                if why:
+                    break
+            urgent, calmed_by = rule.urgent, ""
+            if urgent and cues["not_urgent"]:
+                numbers = [n for n in cues["not_urgent"] if rules[n].category == rule.category]
+                lo, hi = _bounds(clause, first, last)
+                calmed_by = self._first_match(numbers, infos, layout, lo, hi)
+                urgent = not calmed_by
+            if not why and not urgent and cues["question"]:
+                why = self._questioned(first, last, cues, asked, infos, layout)
+            out.append(_Hit(rule, match, why, urgent, calmed_by))
         return spans, lang, out
+
+    def _questioned(
+        self,
+        first: int,
+        last: int,
+        cues: dict[str, list[int]],
+        asked: set[int],
+        infos: list[_Info],
+        layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
+    ) -> str:
+        """Return the question cue that makes a match a general question, or "".
+
+        A word of the cue must stand at most `QUESTION_REACH` words before the match and
+        the cue must share a clause with it ("can an employer keep my passport?", "if they
+        don't pay me, what do I do?"); a report cue in the clauses from the cue to the
+        match keeps the alarm ("what do I do if they have not paid me for 3 months?").
+        """
+        sentence, clause = layout[0], layout[1]
+        lo, hi = _bounds(sentence, first, last)
+        match_clauses = range(clause[first], clause[last] + 1)
+        for number in cues["question"]:
+            cue = self._candidate(number, infos, layout, lo, hi)
+            if cue is None:
+                continue
+            cue_first, cue_last = min(cue), max(cue)
+            if self._rules[number].asks and sentence[cue_first] not in asked:
+                continue
+            if not any(0 <= first - t <= QUESTION_REACH for t in cue):
+                continue
+            if clause[cue_first] not in match_clauses and clause[cue_last] not in match_clauses:
+                continue
+            report_lo, report_hi = _bounds(clause, min(cue_first, first), last)
+            if self._first_match(cues["report"], infos, layout, report_lo, report_hi):
+                return ""
+            return self._rules[number].source
+        return ""
+
+    def _first_match(
+        self,
+        numbers: list[int],
+        infos: list[_Info],
+        layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
+        lo: int,
+        hi: int,
+    ) -> str:
+        """Return the source of the first of these rules that matches in tokens lo..hi-1."""
+        for number in numbers:
+            if self._candidate(number, infos, layout, lo, hi) is not None:
+                return self._rules[number].source
+        return ""
 
     def _candidate(
         self,
         number: int,
-        infos: list[tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool]],
+        infos: list[_Info],
         layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
+        lo: int = 0,
+        hi: int | None = None,
     ) -> tuple[int, ...] | None:
-        """Collect where each term of one rule occurs, then try to match the rule."""
+        """Collect where each term of one rule occurs (in tokens lo..hi-1), then match it."""
         rule = self._rules[number]
+        if hi is None:
+            hi = len(infos)
+        if rule.size == 1:
+            single = [i for i in range(lo, hi) if number in infos[i][1]]
+            return self._match(rule, [single], *layout) if single else None
         slots: list[list[int]] = [[] for _ in range(rule.size)]
-        for i, info in enumerate(infos):
-            terms = info[1].get(number)
+        for i in range(lo, hi):
+            terms = infos[i][1].get(number)
             if terms:
                 for term in terms:
                     slots[term].append(i)
@@ -641,7 +786,7 @@ class Detector:
             combos = itertools.islice(itertools.product(*slots), 256)
         for combo in combos:
             first, last = min(combo), max(combo)
-            if last - first >= rule.window or sentence[first] != sentence[last]:
+            if last - first >= rule.window or sentence[last] - sentence[first] >= rule.sentences:
                 continue
             if rule.size > 1:
                 if len(set(combo)) != rule.size:
@@ -658,6 +803,11 @@ class Detector:
                 continue
             return combo
         return None
+
+
+def _bounds(units: list[int], first: int, last: int) -> tuple[int, int]:
+    """Return the token range of the whole sentences or clauses from `first` to `last`."""
+    return bisect_left(units, units[first]), bisect_right(units, units[last])
 
 
 def _negated(

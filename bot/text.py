@@ -283,7 +283,9 @@ _RU_WORDS = frozenset(
 _UK_WORDS = frozenset(
     _words(
         "що як мене мені це та він вона вони ми ви був була були є немає де коли "
-        "тільки також робота роботу роботі якщо щоб з зі із від мій моя мої але вже бо мого моєї"
+        "тільки також робота роботу роботі якщо щоб з зі із від мій моя мої але вже бо мого моєї "
+        # question words and modals that Russian spells differently (ли, может, можно)
+        "чи може можуть можна має мають треба"
     )
 )
 _RU_TRANSLIT_WORDS = frozenset(
@@ -295,7 +297,7 @@ _RU_TRANSLIT_WORDS = frozenset(
 _UK_TRANSLIT_WORDS = frozenset(
     _words(
         "mene meni tse shcho scho yak vony vin vona nemaie nemaye robota robotu roboti "
-        "zabraly dopomozhit dopomozhite"
+        "zabraly dopomozhit dopomozhite chy mozhe yakshcho robotodavets"
     )
 )
 
@@ -307,10 +309,11 @@ def detect_language(text: str) -> str:
 
 def language_of_tokens(words: list[str]) -> str:
     """Guess the language of already normalised tokens (see `detect_language`)."""
-    totals = [0] * 12
-    for w in words:
-        for i, value in enumerate(_language_features(w)):
-            totals[i] += value
+    if not words:
+        return "en"
+    # column sums in C (zip/sum) rather than a Python loop per feature: this runs on
+    # every message
+    totals = [sum(column) for column in zip(*map(_language_features, words), strict=True)]
     cyr, lat, uk_letter, ru_letter, lt_letter, uk_mark, uk, ru, en, lt, ru_tr, uk_tr = totals
     if cyr > lat:
         if uk_letter or uk_mark:
