@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,8 @@ from typing import TextIO
 from bot.i18n import language_names
 from bot.model import Back, Contact, Event, Help, Pick, Reply, Restart, Start, Text
 from bot.pseudonym import pseudonym
-from bot.service import Conversations
+from bot.service import TRY_LATER, Conversations
+from bot.store import StoreUnavailable
 
 CHANNEL = "console"
 COMMANDS: dict[str, Event] = {"/menu": Restart(), "/back": Back(), "/help": Help()}
@@ -81,13 +83,18 @@ class ConsoleSession:
         return await self._run(Text(line))
 
     async def _run(self, event: Event) -> str:
-        outcome = await self.service.handle(self.key, event, channel=CHANNEL)
+        try:
+            outcome = await self.service.handle(self.key, event, channel=CHANNEL)
+        except StoreUnavailable:  # keep the session; the next line may work again
+            return self.service.engine.translator.gettext(self.lang or "en", TRY_LATER)
+        self.lang = outcome.lang
         text, self.choices = render(outcome.replies)
         return text
 
     async def close(self) -> None:
         """Leave no trace: a console conversation cannot be resumed anyway."""
-        await self.service.store.delete(self.key)
+        with contextlib.suppress(StoreUnavailable):
+            await self.service.store.delete(self.key)
 
 
 async def run_console(
@@ -131,14 +138,18 @@ def chat_command(args: argparse.Namespace) -> int:
     from bot.settings import Settings
     from bot.store import open_store
 
-    async def main() -> None:
+    async def main() -> int:
         settings = Settings()
-        store = await open_store(settings.resolved_database_url())
+        try:
+            store = await open_store(settings.resolved_database_url())
+        except StoreUnavailable as error:
+            print(f"The database is not reachable: {error}", file=sys.stderr)
+            return 1
         try:
             service = Conversations(build_engine(), store)
             await run_console(service, args.lang, args.campaign, sys.stdin, sys.stdout)
         finally:
             await store.close()
+        return 0
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())

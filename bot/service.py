@@ -16,10 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine import Engine
+from bot.i18n import N_
 from bot.model import Event, Note, Reply, Show, Start
 from bot.store import AlreadyExists, ConversationStore
 
 log = logging.getLogger(__name__)
+
+#: What every channel says when the database is unreachable.
+TRY_LATER = N_("Sorry, I cannot answer right now. Please try again in a minute.")
 
 MAX_ATTEMPTS = 100
 #: Longest pause between retries on a write conflict (seconds, jittered).

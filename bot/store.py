@@ -486,6 +486,8 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         # Safe with WAL: a power cut may lose the last commit but never corrupts the file.
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Erased conversations are overwritten with zeros, not just unlinked.
+        cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
 
@@ -565,6 +567,7 @@ class SqlAlchemyStore(ConversationStore):
         """Erase every row of the conversation; True if there was one."""
         async with self._session() as session:
             result = await session.execute(delete(conversations).where(conversations.c.key == key))
+        await self._scrub()
         return result.rowcount > 0
 
     async def purge(self, older_than: datetime) -> int:
@@ -573,7 +576,19 @@ class SqlAlchemyStore(ConversationStore):
         statement = delete(conversations).where(conversations.c.updated_at < cutoff)
         async with self._session() as session:
             result = await session.execute(statement)
+        if result.rowcount:
+            await self._scrub()
         return result.rowcount
+
+    async def _scrub(self) -> None:
+        """On SQLite, empty the write-ahead log, which still holds erased rows' old pages."""
+        if self._dialect != "sqlite":
+            return
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except exc.DBAPIError:  # busy: the next erase or purge empties it
+            log.warning("could not empty the SQLite write-ahead log after an erase")
 
     async def count_event(
         self,

@@ -56,7 +56,7 @@ from bot.engine import HELP_FLOW
 from bot.i18n import N_, negotiate
 from bot.model import Event, Help, Pick, Restart, Start, Text
 from bot.pseudonym import pseudonym
-from bot.service import Conversations, Outcome
+from bot.service import TRY_LATER, Conversations, Outcome
 from bot.settings import Settings
 from bot.store import StoreUnavailable
 from bot.telegram_render import render
@@ -100,7 +100,6 @@ SIMPLE_COMMANDS: dict[str, Event] = {
 }
 
 APOLOGY = N_("Sorry, something went wrong on my side. Please try again, or type /menu.")
-TRY_LATER = N_("Sorry, I cannot answer right now. Please try again in a minute.")
 ERASED = N_("Done. I have erased our conversation.")
 DELETED = N_("Messages deleted: {count}.")
 TOO_OLD = N_(

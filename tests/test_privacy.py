@@ -401,7 +401,6 @@ WAL_FIX = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=WAL_FIX)
 async def test_an_erased_web_conversation_leaves_no_bytes_in_the_database_files(
     sqlite_service: Conversations, sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -420,7 +419,6 @@ async def test_an_erased_web_conversation_leaves_no_bytes_in_the_database_files(
         assert database_leaks(db, traces) == {}
 
 
-@pytest.mark.xfail(strict=True, reason=WAL_FIX)
 async def test_a_purged_conversation_leaves_no_bytes_in_the_database_files(
     sqlite_url: str,
 ) -> None:

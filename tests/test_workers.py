@@ -193,12 +193,6 @@ async def test_two_workers_on_one_postgres_lose_no_answer(
         assert "Traceback" not in output and " ERROR " not in output, output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with --workers N, uvicorn's worker processes never call setup_logging: their "
-    "lines are lost (INFO) or printed without LOG_FORMAT=json (WARNING); fix: call "
-    "bot.logs.setup_logging() at the top of bot/web/app.py from_environment()",
-)
 async def test_serve_with_several_workers_keeps_structured_logs(tmp_path: Path) -> None:
     server = Serve(
         subprocess_env(DATA_DIR=str(tmp_path / "data"), LOG_FORMAT="json", LOG_LEVEL="INFO"),

@@ -158,4 +158,7 @@ async def _cancel(task: asyncio.Task[Any]) -> None:
 
 def from_environment() -> FastAPI:
     """Build the app from the environment (for `uvicorn --factory bot.web.app:from_environment`)."""
+    from bot.logs import setup_logging
+
+    setup_logging()  # worker processes start fresh: same format and privacy filters as serve
     return create_app(Settings())
