@@ -6,7 +6,11 @@ that a domain expert can extend it without Python. Matching works on word stems 
 for lt/ru/en, a light stemmer for uk), Latin transliteration of Russian and Ukrainian,
 Lithuanian without diacritics and one-letter typos in longer words; a negation just before
 a match, or a harmless context in the same sentence ("renew my passport", "a film about
-trafficking"), cancels it. Each hit carries the words it matched, so a reviewer can see why.
+trafficking"), cancels it. A general question about rights ("can an employer keep my
+passport?") cancels non-urgent signals unless the person also reports what happened ("my
+boss took my passport, is that legal?"), so that the FAQ answers it; `not_urgent` cues keep
+a signal but drop its urgency ("they don't let me go out alone"). Each hit carries the words
+it matched, so a reviewer can see why.
 """
 
 from __future__ import annotations

@@ -228,6 +228,276 @@ def test_serious_but_not_urgent(detector: Detector, text: str) -> None:
     assert found.danger and not found.urgent
 
 
+# --- locked in, in every word order (defect 1) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they took my passport and locked me in",
+        "locked me in the room and left",
+        "he locked us inside the container",
+        "I've been locked in for two days",
+        "they keep me locked up",
+        "заперли меня в комнате",
+        "меня заперли",
+        "нас заперли на складе",
+        "я заперта в квартире",
+        "zaperli menya",
+        "замкнули мене в кімнаті",
+        "мене замкнули",
+        "нас зачинили на складі",
+        "я замкнена в кімнаті",
+        "zamknuly mene",
+        "užrakino mane",
+        "mane užrakino kambaryje",
+        "mus uždarė bute",
+        "esu užrakinta",
+        "uzrakino mane",
+    ],
+)
+def test_locked_in_is_urgent_confinement_in_any_order(detector: Detector, text: str) -> None:
+    found = detector.detect(text)
+    assert "confinement" in found.categories, found.signals
+    assert found.urgent
+
+
+def test_a_passport_taken_and_locked_in_gives_both_signals(detector: Detector) -> None:
+    found = detector.detect("they took my passport and locked me in")
+    assert found.categories == ["documents_taken", "confinement"]
+    assert found.urgent
+
+
+# --- held now is urgent; control and the past are not (defect 2) ------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they won't let me leave",
+        "they don't let us out of the house",
+        "we can't leave the flat",
+        "не выпускают из квартиры",
+        "меня не отпускают",
+        "нельзя выходить из дома",
+        "вони забрали мій паспорт і не відпускають",
+        "не випускають з квартири",
+        "нас тримають тут силою",
+        "neišleidžia iš buto",
+        "jie neleidžia man išeiti iš namo",
+        "laiko mane čia per prievartą",
+        "ne vypuskayut nas s fermy",
+    ],
+)
+def test_being_held_now_is_urgent(detector: Detector, text: str) -> None:
+    found = detector.detect(text)
+    assert "confinement" in found.categories, found.signals
+    assert found.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they don't let me go out alone",
+        "they won't let me go home",
+        "last year they locked us in",
+        "when I worked there they didn't let us leave",
+        "одну никуда не пускают",
+        "не отпускают домой",
+        "в прошлом году нас запирали на ферме",
+        "самих нікуди не пускають",
+        "не відпускають додому",
+        "минулого року нас замикали на фермі",
+        "neleidžia niekur eiti vienai",
+        "neišleidžia manęs namo",
+        "pernai mane buvo uždarę rūsyje",
+    ],
+)
+def test_control_and_past_confinement_are_serious_not_urgent(detector: Detector, text: str) -> None:
+    found = detector.detect(text)
+    assert "confinement" in found.categories, found.signals
+    assert not found.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't get out of bed today",
+        "we can't leave the house because of the storm",
+        "I can't leave work until 8pm",
+        "I can't leave before my shift ends at 6, is that normal?",
+        "the kids locked me in the bathroom as a joke",
+        "не можем выйти из дома из-за снега",
+        "не могу выйти на работу завтра, заболела",
+        "не можу вийти на роботу завтра, захворіла",
+    ],
+)
+def test_everyday_cannot_leave_is_no_alarm(detector: Detector, text: str) -> None:
+    assert not detector.detect(text).danger
+
+
+def test_explain_says_why_urgency_was_dropped(detector: Detector) -> None:
+    lines = detector.explain("they don't let me go out alone")
+    assert any("(not urgent <- confinement.yaml" in line for line in lines), lines
+
+
+# --- questions about rights are for the FAQ; reports phrased as questions are not (defect 3)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "may my employer keep my passport?"),
+        ("en", "can an employer keep my passport?"),
+        ("en", "is it legal for the agency to hold my documents?"),
+        ("en", "what if they don't pay me?"),
+        ("en", "what do I do if my boss takes my passport?"),
+        ("en", "If the employer does not pay the salary, where can I complain?"),
+        ("lt", "ar darbdavys gali pasilikti mano pasą?"),
+        ("lt", "ar teisėta, kad darbdavys laikytų pasą?"),
+        ("lt", "kas bus, jei darbdavys nemokės atlyginimo?"),
+        ("ru", "может ли работодатель забрать паспорт?"),
+        ("ru", "имеет ли право агентство держать мои документы?"),
+        ("ru", "что делать, если не платят?"),
+        ("uk", "чи може роботодавець забрати паспорт?"),
+        ("uk", "чи має право агенція тримати мої документи?"),
+        ("uk", "а якщо не будуть платити, куди скаржитися?"),
+        ("ru", "mozhet li rabotodatel zabrat pasport?"),
+    ],
+)
+def test_general_questions_about_rights_raise_no_alarm(
+    detector: Detector, lang: str, text: str
+) -> None:
+    found = detector.detect(text)
+    assert not found.danger, found.signals
+    assert found.lang == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my boss took my passport, is that legal?", "documents_taken"),
+        ("is it legal that my employer took all our passports?", "documents_taken"),
+        ("they are not paying me, what can I do?", "wages_withheld"),
+        ("what can I do if they have not paid me for 3 months?", "wages_withheld"),
+        ("can they keep my passport? they took it when I arrived", "documents_taken"),
+        ("darbdavys paėmė mano pasą, ar tai teisėta?", "documents_taken"),
+        ("ką daryti, jei jau tris mėnesius nemoka?", "wages_withheld"),
+        ("мой паспорт забрал начальник, что делать?", "documents_taken"),
+        ("что делать, если уже два месяца не платят?", "wages_withheld"),
+        ("законно ли, что работодатель забрал мой паспорт?", "documents_taken"),
+        ("начальник забрав мій паспорт, що робити?", "documents_taken"),
+        ("що робити, якщо вже два місяці не платять?", "wages_withheld"),
+    ],
+)
+def test_a_report_phrased_as_a_question_is_danger(
+    detector: Detector, text: str, category: str
+) -> None:
+    assert category in detector.detect(text).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("can anyone help they dont pay us", "wages_withheld"),
+        ("is it normal they don't pay us for 2 months", "wages_withheld"),
+        ("is it ok my employer keeps my passport?", "documents_taken"),
+        ("how can they keep my passport, it's mine!", "documents_taken"),
+        ("if I don't pay the debt they keep my passport", "documents_taken"),
+        ("можно ли что-то сделать, если нам не платят 3 месяца?", "wages_withheld"),
+        ("ar normalu, kad darbdavys paėmė mano pasą?", "documents_taken"),
+    ],
+)
+def test_a_question_shape_around_a_story_does_not_hide_it(
+    detector: Detector, text: str, category: str
+) -> None:
+    assert category in detector.detect(text).categories
+
+
+def test_a_question_about_ones_own_next_step_is_not_a_report(detector: Detector) -> None:
+    assert not detector.detect("Should I give my passport to the agency?").danger
+
+
+def test_a_question_never_cancels_urgency(detector: Detector) -> None:
+    found = detector.detect("what should I do if he locks me in again tonight?")
+    assert found.urgent and "confinement" in found.categories
+
+
+def test_explain_names_the_question_that_cancelled(detector: Detector) -> None:
+    lines = detector.explain("can an employer keep my passport?")
+    assert lines and all(line.startswith("cancelled:") for line in lines)
+    assert any("<- common.yaml: en:" in line for line in lines)
+
+
+# --- split stories, pay far too low, indirect wording (defect 4) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Passport? Manager has it. Since day one.", "documents_taken"),
+        ("My passport. He took it at the airport.", "documents_taken"),
+        ("Salary? Nothing since April.", "wages_withheld"),
+        ("Pasas? Jis pas bosą nuo pirmos dienos.", "documents_taken"),
+        ("Паспорт? Он у хозяина, с первого дня.", "documents_taken"),
+        ("Документы отдали по приезду. Больше их не видели.", "documents_taken"),
+        ("Паспорт? Він у хазяїна з першого дня.", "documents_taken"),
+    ],
+)
+def test_a_story_split_over_two_sentences_is_read_whole(
+    detector: Detector, text: str, category: str
+) -> None:
+    assert category in detector.detect(text).categories
+
+
+def test_two_sentences_apart_a_harmless_context_still_cancels(detector: Detector) -> None:
+    assert not detector.detect("I lost my passport. They have it at the police.").danger
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "worked a month and got almost nothing",
+        "4 weeks of work and I got 50 euros",
+        "dirbau mėnesį ir gavau beveik nieko",
+        "keturios savaitės darbo ir gavau 50 eurų",
+        "отработала месяц, а получила почти ничего",
+        "заплатили копейки за два месяца",
+        "працювала місяць, а отримала майже нічого",
+        "4 тижні роботи, а отримала 50 євро",
+    ],
+)
+def test_pay_far_too_low_for_the_time_worked(detector: Detector, text: str) -> None:
+    assert "wages_withheld" in detector.detect(text).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I work 40 hours a week and get paid every Friday",
+        "I got 50 euros for my birthday",
+        "My employer pays on time every month, no problems",
+    ],
+)
+def test_ordinary_pay_talk_is_left_alone(detector: Detector, text: str) -> None:
+    assert not detector.detect(text).danger
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I haven't seen my passport since I arrived", "documents_taken"),
+        ("pasas guli viršininko seife", "documents_taken"),
+        ("паспорт лежит у хозяина в сейфе", "documents_taken"),
+        ("паспорт ми не бачили відтоді, як приїхали", "documents_taken"),
+        ("I have to ask permission even to go to the shop", "confinement"),
+        ("без разрешения бригадира даже в магазин нельзя", "confinement"),
+    ],
+)
+def test_indirect_wording(detector: Detector, text: str, category: str) -> None:
+    assert category in detector.detect(text).categories
+
+
 def test_third_person_reports_count(detector: Detector) -> None:
     assert detector.detect("My friend's passport was taken by her employer").danger
     assert detector.detect("У сестры забрали паспорт").danger
@@ -338,6 +608,15 @@ def test_an_expert_can_add_a_pattern_without_python(tmp_path: Path) -> None:
             '    - {p: "hit", colour: red}\n',
             "unknown option(s) ['colour']",
         ),
+        (
+            "kind: signals\nschema: 1\ncategory: violence\nrules:\n  en:\n"
+            '    - {p: "hit me", sentences: 3}\n',
+            "sentences must be 1 or 2",
+        ),
+        (
+            "kind: signals\nschema: 1\nnot_urgent:\n  en:\n    - alone\n",
+            "`not_urgent` needs a `category:`",
+        ),
     ],
 )
 def test_broken_files_are_reported_by_name(tmp_path: Path, content: str, message: str) -> None:
@@ -361,12 +640,24 @@ def test_every_broken_pattern_is_reported_at_once(tmp_path: Path) -> None:
     assert "'NOPE'" in str(caught.value) and "'ALSO_NOPE'" in str(caught.value)
 
 
+def test_an_expert_can_add_a_question_cue_without_python(tmp_path: Path) -> None:
+    signals = _copy_signals(tmp_path)
+    text = "the boss holds our passports, wink wink?"
+    assert Detector.load(signals).detect(text).danger
+    (signals / "extra.yaml").write_text(
+        'kind: signals\nschema: 1\nquestions:\n  en:\n    - {p: "=the", asks: true}\n',
+        encoding="utf-8",
+    )
+    assert not Detector.load(signals).detect(text).danger
+    assert Detector.load(signals).detect("the boss holds our passports").danger
+
+
 # --- the development set -----------------------------------------------------------------
 
 
 def test_devset_is_large_varied_and_honest() -> None:
     items = load_devset()
-    assert len(items) >= 450
+    assert len(items) >= 950
     benign = sum(not item.danger for item in items)
     assert 0.35 <= benign / len(items) <= 0.45
     for lang in ("lt", "ru", "uk", "en"):
