@@ -8,9 +8,29 @@ store connection, purge task and rate limits; Telegram then needs webhook mode
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import socket
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger(__name__)
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's HTTP protocol with TCP_NODELAY set on each connection.
+
+    With `--workers N` uvicorn makes the listening socket itself and asyncio then skips
+    TCP_NODELAY, so a response body waits for the client's delayed ACK (~40 ms a request).
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):  # not a TCP socket after all
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +62,7 @@ def serve_command(args: argparse.Namespace) -> int:
         "server_header": False,
         "proxy_headers": True,
         "ws": "none",
+        "http": NoDelayH11Protocol,
     }
     log.info("serving on http://%s:%s/chat", host, port)
     if workers > 1:

@@ -18,7 +18,7 @@ from typing import Any
 from bot.engine import Engine
 from bot.i18n import N_
 from bot.model import Event, Note, Reply, Show, Start
-from bot.store import AlreadyExists, ConversationStore
+from bot.store import AlreadyExists, ConversationStore, Stored
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,19 @@ class Conversations:
         channel: str,
         secret_hash: str | None = None,
         create: bool = True,
+        known: Stored | None = None,
     ) -> Outcome:
         """Apply one event to a conversation, creating it on first contact unless `create` is off.
 
         With `create=False` a missing conversation raises ConversationGone: an erase that
-        races a message must not bring the conversation back.
+        races a message must not bring the conversation back. `known` is the row the caller
+        has just read: the first attempt uses it instead of reading again (the version check
+        still catches a concurrent writer, and a retry reads afresh).
         """
         for attempt in range(MAX_ATTEMPTS):
             if attempt:  # someone else wrote first: back off a little, then re-apply
                 await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * attempt)))
-            stored = await self.store.get(key)
+            stored = known if attempt == 0 and known is not None else await self.store.get(key)
             if stored is None and not create:
                 raise ConversationGone(key[:8])
             state = stored.state if stored else None

@@ -38,7 +38,8 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=_ERRORS)
 bearer = HTTPBearer(auto_error=False, description="The token returned when the conversation began")
 
 
-def service_of(request: Request) -> Conversations:
+# Both dependencies are `async` on purpose: a plain `def` would run in a thread pool.
+async def service_of(request: Request) -> Conversations:
     """Return the running conversation service (503 while the app starts or stops)."""
     service = getattr(request.app.state, "service", None)
     if service is None:
@@ -46,7 +47,7 @@ def service_of(request: Request) -> Conversations:
     return service
 
 
-def limit_address(request: Request) -> None:
+async def limit_address(request: Request) -> None:
     """Spend one request from the client address's budget (429 when it is used up)."""
     address = request.client.host if request.client else "unknown"
     wait = request.app.state.address_limits.take(address)
@@ -147,10 +148,12 @@ async def send_message(
     credentials: Credentials,
 ) -> dict[str, Any]:
     """Apply the person's text or choice and return the bot's answer."""
-    key, _stored = await authorized(request, service, conversation_id, credentials)
+    key, stored = await authorized(request, service, conversation_id, credentials)
     limit_conversation(request, key)
     try:
-        outcome = await service.handle(key, event_of(body), channel=CHANNEL, create=False)
+        outcome = await service.handle(
+            key, event_of(body), channel=CHANNEL, create=False, known=stored
+        )
     except ConversationGone:  # erased while this message was on its way
         raise unauthorized() from None
     return {"messages": render(outcome.replies), "lang": outcome.lang}
