@@ -270,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max", type=int, default=2000, help="steps per latency run at most")
     parser.add_argument("--conversations", type=int, default=10_000, help="for the RSS figure")
     parser.add_argument("--starts", type=int, default=5, help="fresh starts to time")
+    parser.add_argument("--sizes-only", action="store_true", help="skip RSS and start-up")
     parser.add_argument("--json", help="also write raw numbers here")
     args = parser.parse_args(argv)
     sizes = SIZES
@@ -281,19 +282,19 @@ def main(argv: list[str] | None = None) -> int:
             200,
             2,
         )
-    memory_rows, data = memory_and_startup(args)
+    memory_rows, data = ([], {}) if args.sizes_only else memory_and_startup(args)
     size_rows: list[list[str]] = []
     for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         if db == "postgres" and not postgres_available():
             print("PostgreSQL is not reachable at 127.0.0.1:5432; skipping it.")
             continue
         size_rows += sizes_table(db, sizes, args)
-    text = table(["what", "measured", "target"], memory_rows)
-    text += "\n\n" + table(SIZE_HEADERS, size_rows)
+    text = table(["what", "measured", "target"], memory_rows) + "\n\n" if memory_rows else ""
+    text += table(SIZE_HEADERS, size_rows)
     text += (
         f"\n\nSteps timed for {args.duration:g} s (at most {args.max}) per level at each size; "
-        "the database keeps growing from one size to the next. SQLite runs one `serve` "
-        "process.\n\n" + machine_table()
+        "the database keeps growing from one size to the next; one `serve` process.\n\n"
+        + machine_table()
     )
     data["sizes"] = size_rows
     emit("Scale, memory and start-up", text, data, args.json)
