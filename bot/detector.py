@@ -31,6 +31,7 @@ import yaml
 from rapidfuzz.distance import OSA
 
 from bot import DIALOGS_DIR, LANGUAGES
+from bot.flows import fast_load
 from bot.text import (
     language_of_tokens,
     normalize,
@@ -225,7 +226,7 @@ _GROUP_RE = re.compile(r"[A-Z][A-Z_]+")
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = fast_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SignalsError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or data.get("kind") != "signals" or data.get("schema") != 1:

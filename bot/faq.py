@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot import DIALOGS_DIR, LANGUAGES
+from bot.flows import fast_load
 from bot.text import stem, strip_diacritics_lt, tokens, translit_to_cyrillic
 
 SCHEMA_VERSION = 1
@@ -121,7 +122,7 @@ class Faq:
         directory = Path(dialogs_dir) if dialogs_dir else DIALOGS_DIR
         path = directory / "faq.yaml"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = fast_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise FaqError(f"faq.yaml: {exc}") from None
         if not isinstance(data, dict) or data.get("kind") != "faq":

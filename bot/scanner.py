@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from bot import DIALOGS_DIR
+from bot.flows import fast_load
 from bot.text import detect_language
 
 SCHEMA_VERSION = 1
@@ -299,7 +300,7 @@ class _Amount:
 
 def _read_yaml(path: Path, kind: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = fast_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ScannerError(f"{path.name}: {exc}") from None
     if not isinstance(data, dict) or data.get("kind") != kind:
