@@ -34,23 +34,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from bot.campaigns import NONE, OTHER, is_valid_code, load_campaigns, stats_bucket
+from bot.store import EventCount
 
 THRESHOLD = 5
 SMALL = "<5"
 MASKED = "≥5"
 WITHHELD_NOTE = "rows withheld: too few to split without revealing a small count"
-
-
-class EventCount(Protocol):
-    """One stored daily counter (the store's `EventCount`)."""
-
-    day: date
-    name: str
-    value: str
-    channel: str
-    lang: str
-    campaign: str
-    count: int
 
 
 class EventSource(Protocol):
