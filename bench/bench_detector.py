@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import machine_table
 from bot.detector import Detector
 from bot.devset import load_devset
 from bot.text import (
@@ -37,22 +37,6 @@ from bot.text import (
 )
 
 TARGET = 20_000
-
-
-def machine() -> str:
-    """Describe the machine the numbers come from."""
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.release()} | {cpu} | {os.cpu_count()} logical cpus | "
-        f"Python {platform.python_version()} ({platform.python_implementation()})"
-    )
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -115,7 +99,7 @@ def main() -> int:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    print(machine())
+    print(machine_table())
     started = time.process_time()
     detector = Detector.load()
     print(f"load: {time.process_time() - started:.2f} s, {detector.rule_count} patterns")

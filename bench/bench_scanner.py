@@ -10,8 +10,6 @@ the machine is shared and single numbers are noisy.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -23,25 +21,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import machine_table  # noqa: E402
 from bot.faq import Faq  # noqa: E402
 from bot.scanner import Scanner  # noqa: E402
-
-
-def machine() -> str:
-    """Describe the machine and Python the numbers came from."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return (
-        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
-        f"load {load:.2f}, Python {platform.python_version()}"
-    )
 
 
 def rate(work: Callable[[str], object], texts: list[str], seconds: float) -> float:
@@ -82,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     faq_rates = [rate(faq.match, questions, args.seconds) for _ in range(args.runs)]
     chars = statistics.mean(len(a) for a in ads)
 
-    print(f"machine: {machine()}")
+    print(machine_table())
     print(f"loading scanner.yaml, wages.yaml and faq.yaml: {load_ms:.0f} ms")
     print(
         f"scanner: median {statistics.median(scan_rates):,.0f} ads/s over {args.runs} runs "

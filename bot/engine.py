@@ -620,11 +620,8 @@ class Engine:
         state = turn.state
         country, lang = state.get("country"), state["lang"]
         if notes:
-            turn.notes.append(
-                Note(
-                    "handoff", country or "unknown", {"urgent": "yes" if state["urgent"] else "no"}
-                )
-            )
+            where = country or "unknown"
+            turn.notes.append(Note("handoff", f"{where}:urgent" if state["urgent"] else where))
         if self.directory is None:
             turn.replies.append(Reply("handoff", self._(state, step.text)))
             return

@@ -6,7 +6,7 @@ Replies (buttons where they have them, numbered text where they do not).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 ReplyKind = Literal["info", "question", "result", "handoff"]
@@ -122,4 +122,3 @@ class Note:
 
     name: str
     value: str = ""
-    extra: dict[str, str] = field(default_factory=dict)

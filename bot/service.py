@@ -113,9 +113,6 @@ class Conversations:
             return
         day = datetime.now(UTC).date()
         for note in notes:
-            value = note.value
-            if note.extra.get("urgent") == "yes":
-                value = f"{value}:urgent"
             try:
                 await self.store.count_event(
                     note.name,
@@ -123,7 +120,7 @@ class Conversations:
                     channel=channel,
                     lang=state.get("lang") or "",
                     campaign=counted_campaign(state.get("campaign")),
-                    value=value,
+                    value=note.value,
                 )
             except Exception:  # statistics must never cost a person their answer
                 log.warning("could not count event %s", note.name, exc_info=True)
