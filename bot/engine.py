@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.flows import FLOW_PREFIX, MENU, Flow, Step
-from bot.i18n import LANGUAGE_NAMES, N_, Translator, normalize_language
+from bot.i18n import LANGUAGE_NAMES, N_, Translator, negotiate, normalize_language
 from bot.model import (
     Back,
     Choice,
@@ -233,8 +233,6 @@ class Engine:
         if explicit:
             state["lang"], state["chosen"] = explicit, True
         elif fresh and event.hint:
-            from bot.i18n import negotiate
-
             state["lang"] = negotiate(event.hint)
         if event.campaign:
             state["campaign"] = event.campaign
