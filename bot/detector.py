@@ -27,12 +27,15 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from rapidfuzz.distance import OSA
 
 from bot import DIALOGS_DIR, LANGUAGES
+from bot.classifier import OUTPUTS, Classifier, default_classifier, fold
 from bot.flows import fast_load
 from bot.text import (
+    drop_invisible,
     language_of_tokens,
     normalize,
     stem,
@@ -430,8 +433,9 @@ def _plain_word(word: Any, lang: str) -> str:
 class Detector:
     """Find danger signals in free text; build it once with `Detector.load`, then share it."""
 
-    def __init__(self, vocab: _Vocabulary):
+    def __init__(self, vocab: _Vocabulary, classifier: Classifier | None = None):
         self._vocab = vocab
+        self.classifier = classifier
         self._rules = vocab.rules
         self._choose_anchors()
         # Per-token analysis is cached per detector: real texts repeat their words a lot.
@@ -456,8 +460,12 @@ class Detector:
             rule.anchor2 = order[1] if rule.size > 1 else -1
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> Detector:
-        """Compile every `*.yaml` in `directory` (default: dialogs/signals/)."""
+    def load(cls, directory: Path | None = None, classifier: Classifier | None = None) -> Detector:
+        """Compile every `*.yaml` in `directory` (default: dialogs/signals/).
+
+        `classifier` is the statistical layer (`bot.classifier`); without it only the rules
+        decide.
+        """
         directory = SIGNALS_DIR if directory is None else Path(directory)
         files = sorted(directory.glob("*.yaml"))
         if not files:
@@ -475,7 +483,7 @@ class Detector:
             raise SignalsError("\n".join(errors))
         for lang, word in sorted(fuzzy_stems):
             vocab.fuzzy.setdefault((lang, word[:2]), []).append(word)
-        return cls(vocab)
+        return cls(vocab, classifier)
 
     @property
     def rule_count(self) -> int:
@@ -558,8 +566,51 @@ class Detector:
     # -- per text -----------------------------------------------------------------------
 
     def detect(self, text: str) -> Detection:
-        """Read one text and return the danger signals in it."""
-        text = text[:MAX_CHARS]
+        """Read one text and return the danger signals in it: the rules, then the model."""
+        text = drop_invisible(text)[:MAX_CHARS]
+        found = self.rules(text)
+        if self.classifier is None:
+            return _agree(found)
+        return self._combine(text, found)
+
+    def _combine(self, text: str, found: Detection) -> Detection:
+        """Add what the statistical layer reads to what the rules found (see module doc).
+
+        The model adds an alarm the rules missed, adds categories and urgency to an alarm,
+        and withdraws a non-urgent rule alarm it is confident is harmless ("this shift
+        killed me"). Its evidence is the words that raised the category most.
+        """
+        clf = self.classifier
+        assert clf is not None
+        originals = [t for t, _, _ in token_spans(text)]
+        folded = [fold(t) for t in originals]
+        z = clf.logits(folded)
+        margin = z - clf.logit_thresholds
+        if found.danger and not found.urgent and z[0] < clf.veto_logit:
+            return Detection(False, False, (), found.lang)
+        danger = found.danger or margin[0] >= 0
+        if not danger:
+            return found
+        signals = list(found.signals)
+        have = {s.category for s in signals}
+        added = [k for k in range(1, len(OUTPUTS) - 1) if margin[k] >= 0 and OUTPUTS[k] not in have]
+        if not have and not added:  # an alarm needs a reason: the likeliest category
+            best = int(np.argmax(margin[1:-1])) + 1
+            if margin[best] >= clf.fill_margin:
+                added = [best]
+        urgent = found.urgent or margin[-1] >= 0
+        if urgent and "immediate_danger" not in have:
+            added.append(_CATEGORY_ORDER["immediate_danger"] + 1)
+        for k in added:
+            category = CATEGORIES[k - 1]
+            signals.append(
+                Signal(category, clf.evidence(originals, folded, min(k, len(OUTPUTS) - 1)))
+            )
+        signals.sort(key=lambda s: _CATEGORY_ORDER[s.category])
+        return _agree(Detection(True, urgent, tuple(signals), found.lang))
+
+    def rules(self, text: str) -> Detection:
+        """Return what the rules alone find in `text` (already cleaned and cut)."""
         spans, lang, found = self._scan(text)
         # Character ranges per category; overlapping matches of one category become one
         # piece of evidence ("THEY TOOK my passport", not two overlapping quotes).
@@ -825,10 +876,23 @@ def _negated(
     return False
 
 
+def _agree(found: Detection) -> Detection:
+    """Make urgency and `immediate_danger` say the same: a risk to life or liberty now."""
+    has = any(s.category == "immediate_danger" for s in found.signals)
+    if found.urgent == has:
+        return found
+    if found.urgent:
+        first = found.signals[0].evidence if found.signals else ""
+        signals = (*found.signals, Signal("immediate_danger", first))
+        return Detection(True, True, signals, found.lang)
+    signals = tuple(s for s in found.signals if s.category != "immediate_danger")
+    return Detection(bool(signals), False, signals, found.lang)
+
+
 @cache
 def default_detector() -> Detector:
-    """Return the detector built from dialogs/signals/, loaded once per process."""
-    return Detector.load()
+    """Return the detector built from dialogs/signals/ and the trained model, once per process."""
+    return Detector.load(classifier=default_classifier())
 
 
 # --- command line ----------------------------------------------------------------------

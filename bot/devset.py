@@ -12,31 +12,14 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
+from bot import LANGUAGES, corpus
+from bot.classifier import Classifier, default_classifier
+from bot.corpus import DEVSET, Example
+from bot.detector import CATEGORIES, Detection, Detector
 
-from bot import LANGUAGES, ROOT
-from bot.detector import CATEGORIES, Detection, Detector, default_detector
-
-DEVSET = ROOT / "tests" / "data" / "danger_devset.yaml"
 #: The aims from the issue: miss almost nothing, raise few false alarms, never miss urgency.
-AIMS = {"recall": 0.97, "precision": 0.92, "urgent_recall": 1.0}
-
-
-@dataclass(frozen=True)
-class Item:
-    """One labelled text of the development set."""
-
-    text: str
-    lang: str
-    cats: tuple[str, ...]
-    urgent: bool
-
-    @property
-    def danger(self) -> bool:
-        """Say whether a counsellor would read danger in this text."""
-        return bool(self.cats)
+AIMS = {"recall": 0.97, "precision": 0.92, "urgent_recall": 1.0, "category_recall": 0.80}
 
 
 @dataclass
@@ -53,7 +36,7 @@ class Report:
     urgent_false: int = 0  # urgent raised on a text that is not urgent
     per_category: dict[str, list[int]] = field(default_factory=dict)  # [hit, total]
     per_language: dict[str, list[int]] = field(default_factory=dict)  # [tp, fn, fp]
-    misses: list[tuple[str, Item, Detection]] = field(default_factory=list)
+    misses: list[tuple[str, Example, Detection]] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -70,12 +53,20 @@ class Report:
         """Return the share of urgent texts the detector marked urgent."""
         return self.urgent_hit / self.urgent_total if self.urgent_total else 1.0
 
+    @property
+    def category_recall(self) -> float:
+        """Return the share of labelled categories that the detector named (all together)."""
+        hit = sum(h for h, _ in self.per_category.values())
+        total = sum(t for _, t in self.per_category.values())
+        return hit / total if total else 1.0
+
     def failures(self) -> list[str]:
         """Return the aims that this run did not reach, as sentences."""
         rates = {
             "recall": self.recall,
             "precision": self.precision,
             "urgent_recall": self.urgent_recall,
+            "category_recall": self.category_recall,
         }
         return [
             f"{name} {rates[name]:.3f} is below the aim {aim:.2f}"
@@ -84,22 +75,12 @@ class Report:
         ]
 
 
-def load_devset(path: Path = DEVSET) -> list[Item]:
+def load_devset(path: Path = DEVSET) -> list[Example]:
     """Read and check the development set file."""
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("kind") != "devset" or data.get("schema") != 1:
-        raise ValueError(f"{path}: must start with `kind: devset` and `schema: 1`")
-    items = []
-    for number, raw in enumerate(data.get("items") or [], 1):
-        cats = tuple(raw.get("cats") or ())
-        unknown = [c for c in cats if c not in CATEGORIES]
-        if unknown or raw.get("lang") not in LANGUAGES or not isinstance(raw.get("text"), str):
-            raise ValueError(f"{path}: item {number} is malformed: {raw!r}")
-        items.append(Item(raw["text"], raw["lang"], cats, bool(raw.get("urgent", False))))
-    return items
+    return corpus.read_file(path, "devset")
 
 
-def evaluate(detector: Detector, items: Sequence[Item]) -> Report:
+def evaluate(detector: Detector, items: Sequence[Example]) -> Report:
     """Run the detector on every item and count what it got right and wrong."""
     report = Report(size=len(items))
     for c in CATEGORIES:
@@ -140,10 +121,10 @@ def evaluate(detector: Detector, items: Sequence[Item]) -> Report:
     return report
 
 
-def format_report(report: Report, show_misses: bool = False) -> str:
+def format_report(report: Report, show_misses: bool = False, title: str = "development set") -> str:
     """Return the report as text for the terminal."""
     lines = [
-        f"development set: {report.size} texts, {report.benign} benign "
+        f"{title}: {report.size} texts, {report.benign} benign "
         f"({report.benign / max(report.size, 1):.0%})",
         f"recall         {report.recall:.3f}  (aim {AIMS['recall']:.2f})  "
         f"missed {report.fn} of {report.tp + report.fn}",
@@ -152,6 +133,7 @@ def format_report(report: Report, show_misses: bool = False) -> str:
         f"urgent recall  {report.urgent_recall:.3f}  (aim {AIMS['urgent_recall']:.2f})  "
         f"{report.urgent_hit} of {report.urgent_total}; "
         f"urgent raised on {report.urgent_false} non-urgent texts",
+        f"category recall {report.category_recall:.3f}  (aim {AIMS['category_recall']:.2f})",
         "",
         "per language    recall  precision",
     ]
@@ -182,12 +164,38 @@ def devset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show-misses", action="store_true", help="list every miss and false alarm"
     )
+    parser.add_argument(
+        "--corpus",
+        choices=corpus.SPLITS,
+        default=None,
+        help="measure a split of dialogs/signals/corpus/ instead (misses of 'test' stay hidden)",
+    )
+    parser.add_argument("--batches", nargs="*", default=None, help="only these corpus batches")
+    parser.add_argument("--model", type=Path, default=None, help="a trained model file")
+    parser.add_argument(
+        "--rules-only", action="store_true", help="measure the rules without the model"
+    )
 
 
 def devset_command(args: argparse.Namespace) -> int:
-    """Print the development-set report; return 1 if an aim is not reached."""
+    """Print the report; return 1 if an aim is not reached."""
     signals = getattr(args, "signals", None)
-    detector = Detector.load(signals) if signals else default_detector()
-    report = evaluate(detector, load_devset(getattr(args, "file", None) or DEVSET))
-    print(format_report(report, show_misses=bool(getattr(args, "show_misses", False))))
+    model = getattr(args, "model", None)
+    classifier = None
+    if not getattr(args, "rules_only", False):
+        classifier = Classifier.load(model) if model else default_classifier()
+    detector = Detector.load(signals, classifier)
+    split = getattr(args, "corpus", None)
+    show = bool(getattr(args, "show_misses", False))
+    if split:
+        items = corpus.load(split, devset=False, batches=getattr(args, "batches", None))
+        title = f"corpus ({split} split)"
+        if show and split != "train":
+            print("(misses of the test split are not shown: it must never be tuned on)")
+            show = False
+    else:
+        items = load_devset(getattr(args, "file", None) or DEVSET)
+        title = "development set"
+    report = evaluate(detector, items)
+    print(format_report(report, show_misses=show, title=title))
     return 1 if report.failures() else 0

@@ -15,6 +15,7 @@ import Stemmer
 
 __all__ = [
     "detect_language",
+    "drop_invisible",
     "language_of_tokens",
     "normalize",
     "normalize_token",
@@ -53,6 +54,17 @@ def _drop_control(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_INVISIBLE = re.compile(
+    r"[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+
+
+def drop_invisible(text: str) -> str:
+    """Remove invisible characters that split or disguise words (soft hyphen, zero-width
+    space, direction marks, BOM); keep line breaks and the emoji joiner (ZWJ)."""
+    return _INVISIBLE.sub("", text) if not text.isascii() else text
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,249 @@
+"""The statistical layer of the danger detector: a linear model over spelling-proof features.
+
+The rules in `dialogs/signals/` explain what they found, but they only know the words someone
+wrote into them. People type with typos, without Lithuanian diacritics, in Latin letters for
+Russian and Ukrainian, in Surzhyk, in run-ons. This layer reads every word through `fold`, a
+skeleton that is the same for "паспорт", "pasport", "passport" and "pasą" (one alphabet, no
+diacritics, no doubled letters, one spelling of each sound that transliteration writes in
+several ways), and scores character n-grams of the skeletons, whole words and word pairs
+with one logistic regression per output, trained from the labelled corpus in
+`dialogs/signals/corpus/` by `python -m bot train` (see `bot/train.py`).
+
+The model is linear, so a word's share of every score is the sum of its own features'
+weights: it is computed once per distinct word and cached, and scoring a message is a few
+vector additions. Only numpy is needed here; scikit-learn is needed only to train.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot import DIALOGS_DIR
+from bot.text import tokens
+
+MODEL_PATH = DIALOGS_DIR / "signals" / "model.npz"
+#: What the model scores, in this order. `urgent` is a risk to life or liberty right now
+#: (the detector reports `immediate_danger` exactly when it is urgent).
+OUTPUTS = (
+    "danger",
+    "documents_taken",
+    "confinement",
+    "violence",
+    "threats",
+    "debt_bondage",
+    "wages_withheld",
+    "sexual_exploitation",
+    "forced_crime",
+    "deception",
+    "abusive_conditions",
+    "isolation",
+    "urgent",
+)
+#: Character n-gram lengths read from each word's skeleton (with < and > at its edges).
+NGRAMS = (3, 4, 5)
+#: Distinct words whose score vectors are kept; words repeat, so most lookups hit.
+WORD_CACHE = 50_000
+
+# --- the skeleton of a word ------------------------------------------------------------
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "ё": "e",
+    "є": "ie", "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "к": "k",
+    "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "",
+    "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia", "'": "", "’": "", "ʼ": "",
+}  # fmt: skip
+_LATIN_EXTRA = {"ł": "l", "ø": "o", "æ": "ae", "ß": "ss", "œ": "oe", "đ": "d", "ı": "i"}
+_CHAR_TABLE = str.maketrans(_CYRILLIC | _LATIN_EXTRA)
+# Spellings of one sound in chat transliteration, longest first: щ is shch/sch, х is kh/h,
+# ц is ts/tz/c, я is ya/ja/ia; g and h are one letter because Ukrainian writes г as h.
+_DIGRAPHS = (
+    ("shch", "s"), ("sch", "s"), ("sh", "s"), ("ch", "c"), ("zh", "z"), ("kh", "h"),
+    ("ts", "c"), ("tz", "c"), ("w", "v"), ("j", "i"), ("y", "i"), ("q", "k"), ("h", "g"),
+)  # fmt: skip
+_DOUBLE = re.compile(r"(.)\1+")
+_CHAT_DIGIT = re.compile(r"(?<=[a-z])4|4(?=[a-z])")  # "4to" is что
+
+
+@lru_cache(maxsize=131072)
+def fold(token: str) -> str:
+    """Return a word's skeleton: Latin letters, no diacritics, one spelling per sound.
+
+    "забрали", "zabraly", "забрали" -> "zabrali"; "паспорт", "pasport", "passport" ->
+    "pasport"; "paėmė" -> "paeme"; numbers become "#". Lossy on purpose: it only needs to
+    give the same result for the ways people write the same word.
+    """
+    if token.isdigit():
+        return "#"
+    word = token.lower().translate(_CHAR_TABLE)
+    if not word.isascii():
+        word = "".join(
+            c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn"
+        )
+    word = _CHAT_DIGIT.sub("ch", word)
+    for seq, one in _DIGRAPHS:
+        if seq in word:
+            word = word.replace(seq, one)
+    return _DOUBLE.sub(r"\1", word)
+
+
+def words(text: str) -> list[str]:
+    """Return the skeletons of a text's words (emoji kept as words of their own)."""
+    return [fold(t) for t in tokens(text)]
+
+
+def word_features(word: str) -> list[str]:
+    """Return the features of one folded word: itself and its character n-grams."""
+    feats = ["w:" + word]
+    if word.isalpha():
+        padded = f"<{word}>"
+        for n in NGRAMS:
+            feats.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return feats
+
+
+def text_features(folded: list[str]) -> list[str]:
+    """Return every feature of a text: its words' features and its adjacent word pairs."""
+    feats = [f for w in folded for f in word_features(w)]
+    feats.extend(f"b:{a} {b}" for a, b in pairwise(folded))
+    return feats
+
+
+# --- the model -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The model's view of one text: a probability per output and the words behind it."""
+
+    probs: dict[str, float]
+    positive: dict[str, bool]
+    #: For each output, the words that raised its score most (for explanations).
+    evidence: dict[str, tuple[str, ...]]
+
+
+class Classifier:
+    """Score texts with the trained linear model (see `bot/train.py`)."""
+
+    def __init__(
+        self,
+        features: list[str],
+        weights: np.ndarray,
+        bias: np.ndarray,
+        thresholds: np.ndarray,
+        meta: dict[str, Any] | None = None,
+    ):
+        if weights.shape != (len(features), len(OUTPUTS)):
+            raise ValueError(f"weights must be {len(features)} x {len(OUTPUTS)}")
+        self.index = {f: i for i, f in enumerate(features)}
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        # compared in logit space: p >= t  <=>  z >= log(t / (1 - t))
+        t = np.clip(thresholds.astype(np.float64), 1e-6, 1 - 1e-6)
+        self.thresholds = thresholds.astype(np.float32)
+        self.logit_thresholds = np.log(t / (1 - t)).astype(np.float32)
+        self.meta = meta or {}
+        # A rule alarm whose danger probability is below `veto` is withdrawn; a model alarm
+        # without a category takes its likeliest one if within `fill_margin` of its threshold.
+        veto = min(max(float(self.meta.get("veto", 0.0)), 1e-9), 1 - 1e-9)
+        self.veto_logit = float(np.log(veto / (1 - veto)))
+        self.fill_margin = float(self.meta.get("fill_margin", -1.0))
+        self._zero = np.zeros(len(OUTPUTS), dtype=np.float32)
+        self._word_cache: dict[str, np.ndarray | None] = {}
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> Classifier:
+        """Read a model written by `save`."""
+        with np.load(path, allow_pickle=False) as data:
+            outputs = [str(o) for o in data["outputs"]]
+            if tuple(outputs) != OUTPUTS:
+                raise ValueError(f"{path.name}: trained for {outputs}, expected {OUTPUTS}")
+            return cls(
+                [str(f) for f in data["features"]],
+                data["weights"],
+                data["bias"],
+                data["thresholds"],
+                json.loads(str(data["meta"])),
+            )
+
+    def save(self, path: Path) -> None:
+        """Write the model as a compressed numpy archive (no pickled objects)."""
+        features = sorted(self.index, key=self.index.__getitem__)
+        np.savez_compressed(
+            path,
+            outputs=np.array(OUTPUTS),
+            features=np.array(features),
+            weights=self.weights.astype(np.float16),
+            bias=self.bias,
+            thresholds=self.thresholds,
+            meta=np.array(json.dumps(self.meta, sort_keys=True)),
+        )
+
+    def _word(self, word: str) -> np.ndarray | None:
+        """Return one folded word's share of every score (cached), or None if unknown."""
+        try:
+            return self._word_cache[word]
+        except KeyError:
+            pass
+        rows = [i for f in word_features(word) if (i := self.index.get(f)) is not None]
+        vector = self.weights[rows].sum(axis=0) if rows else None
+        if len(self._word_cache) >= WORD_CACHE:
+            self._word_cache.clear()
+        self._word_cache[word] = vector
+        return vector
+
+    def logits(self, folded: list[str]) -> np.ndarray:
+        """Return the raw score of every output for a text's folded words."""
+        parts = [v for w in folded if (v := self._word(w)) is not None]
+        index, weights = self.index, self.weights
+        for a, b in pairwise(folded):
+            i = index.get(f"b:{a} {b}")
+            if i is not None:
+                parts.append(weights[i])
+        return sum(parts, self.bias)
+
+    def positive(self, folded: list[str]) -> np.ndarray:
+        """Return, per output, whether the text's score passes the output's threshold."""
+        return self.logits(folded) >= self.logit_thresholds
+
+    def evidence(self, originals: list[str], folded: list[str], output: int) -> str:
+        """Return the typed word that raised `output`'s score most (a signal's evidence)."""
+        best, best_score = "", 0.0
+        for original, word in zip(originals, folded, strict=True):
+            vector = self._word(word)
+            if vector is not None and vector[output] > best_score:
+                best, best_score = original, float(vector[output])
+        return best
+
+    def scores(self, text: str) -> Scores:
+        """Score a text and say which words pushed each output up (slower; for reports)."""
+        folded = words(text)
+        z = self.logits(folded)
+        probs = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        evidence: dict[str, tuple[str, ...]] = {}
+        shares = [(w, v) for w in dict.fromkeys(folded) if (v := self._word(w)) is not None]
+        for k, name in enumerate(OUTPUTS):
+            top = sorted(shares, key=lambda wv, k=k: -wv[1][k])[:3]
+            evidence[name] = tuple(w for w, v in top if v[k] > 0)
+        return Scores(
+            probs={name: float(probs[k]) for k, name in enumerate(OUTPUTS)},
+            positive={
+                name: bool(z[k] >= self.logit_thresholds[k]) for k, name in enumerate(OUTPUTS)
+            },
+            evidence=evidence,
+        )
+
+
+@lru_cache(maxsize=1)
+def default_classifier() -> Classifier | None:
+    """Return the repository's trained model, or None where none has been trained."""
+    return Classifier.load() if MODEL_PATH.exists() else None
