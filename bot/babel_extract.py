@@ -66,6 +66,10 @@ def iter_texts(
             yield from iter_texts(item, path, keys)
 
 
+#: Data files whose texts are what people type, not what the bot says.
+UNTRANSLATED_KINDS = frozenset({"corpus", "devset", "answers", "countries", "signals"})
+
+
 def extract_yaml(
     fileobj: Any, keywords: Any, comment_tags: Any, options: dict[str, Any]
 ) -> Iterator[tuple[int, str | None, str, list[str]]]:
@@ -79,6 +83,8 @@ def extract_yaml(
         for key, value in root.value:
             if isinstance(value, yaml.ScalarNode) and key.value in ("id", "kind"):
                 kind, ident = (value.value, ident) if key.value == "kind" else (kind, value.value)
+    if kind in UNTRANSLATED_KINDS:
+        return
     keys = TRANSLATABLE_KEYS | KIND_KEYS.get(kind, frozenset())
     label_prefix = ident or kind
     for line, label, text in iter_texts(root, keys=keys):

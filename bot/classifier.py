@@ -96,9 +96,79 @@ def fold(token: str) -> str:
     return _DOUBLE.sub(r"\1", word)
 
 
+#: Words that negate what follows ("did NOT take my passport"), folded.
+NEGATORS = frozenset(
+    fold(w)
+    for w in [
+        "not",
+        "no",
+        "never",
+        "dont",
+        "didnt",
+        "doesnt",
+        "wont",
+        "cant",
+        "cannot",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "havent",
+        "hasnt",
+        "nobody",
+        "nothing",
+        "не",
+        "нет",
+        "ни",
+        "никто",
+        "ничего",
+        "никогда",
+        "ні",
+        "ніхто",
+        "нічого",
+        "ніколи",
+        "ne",
+        "nera",
+        "niekas",
+        "nieko",
+        "niekada",
+        "nie",
+    ]
+)
+#: How many words after a negation are read as negated (within the clause).
+NEG_SCOPE = 3
+_CLAUSE_END = re.compile(r"[.,;:!?\n()«»\"—–]")
+
+
+def analyse(text: str) -> tuple[list[str], list[str]]:
+    """Return a text's words as typed (normalised) and as the model reads them.
+
+    The model's words are skeletons (`fold`); a word up to three words after a negation in
+    the same clause is marked with "~", so "did not take my passport" does not read like
+    "took my passport". A question mark adds the pseudo-word "?".
+    """
+    typed: list[str] = []
+    read: list[str] = []
+    for clause in _CLAUSE_END.split(text):
+        scope = 0
+        for token in tokens(clause):
+            word = fold(token)
+            typed.append(token)
+            if word in NEGATORS:
+                scope = NEG_SCOPE
+            elif scope:
+                word = "~" + word
+                scope -= 1
+            read.append(word)
+    if "?" in text:
+        typed.append("?")
+        read.append("?")
+    return typed, read
+
+
 def words(text: str) -> list[str]:
-    """Return the skeletons of a text's words (emoji kept as words of their own)."""
-    return [fold(t) for t in tokens(text)]
+    """Return the words of a text as the model reads them (see `analyse`)."""
+    return analyse(text)[1]
 
 
 def word_features(word: str) -> list[str]:
@@ -158,7 +228,7 @@ class Classifier:
         self.veto_logit = float(np.log(veto / (1 - veto)))
         self.fill_margin = float(self.meta.get("fill_margin", -1.0))
         self._zero = np.zeros(len(OUTPUTS), dtype=np.float32)
-        self._word_cache: dict[str, np.ndarray | None] = {}
+        self._word_cache: dict[str, tuple[np.ndarray | None, int]] = {}
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Classifier:
@@ -188,28 +258,42 @@ class Classifier:
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
         )
 
-    def _word(self, word: str) -> np.ndarray | None:
-        """Return one folded word's share of every score (cached), or None if unknown."""
+    def _word(self, word: str) -> tuple[np.ndarray | None, int]:
+        """Return one word's share of every score and its number of features (cached)."""
         try:
             return self._word_cache[word]
         except KeyError:
             pass
-        rows = [i for f in word_features(word) if (i := self.index.get(f)) is not None]
-        vector = self.weights[rows].sum(axis=0) if rows else None
+        feats = word_features(word)
+        rows = [i for f in feats if (i := self.index.get(f)) is not None]
+        found = (self.weights[rows].sum(axis=0) if rows else None, len(feats))
         if len(self._word_cache) >= WORD_CACHE:
             self._word_cache.clear()
-        self._word_cache[word] = vector
-        return vector
+        self._word_cache[word] = found
+        return found
 
     def logits(self, folded: list[str]) -> np.ndarray:
-        """Return the raw score of every output for a text's folded words."""
-        parts = [v for w in folded if (v := self._word(w)) is not None]
+        """Return the raw score of every output for a text's words (as `words` reads them).
+
+        The features are counted, weighted (the stored weights include each feature's
+        inverse document frequency) and divided by the square root of their number, so a
+        long story is not alarming for being long.
+        """
+        parts = []
+        count = max(len(folded) - 1, 0)  # word pairs
+        for w in folded:
+            vector, n = self._word(w)
+            count += n
+            if vector is not None:
+                parts.append(vector)
         index, weights = self.index, self.weights
         for a, b in pairwise(folded):
             i = index.get(f"b:{a} {b}")
             if i is not None:
                 parts.append(weights[i])
-        return sum(parts, self.bias)
+        if not parts:
+            return self.bias.copy()
+        return sum(parts) / np.float32(np.sqrt(count)) + self.bias
 
     def positive(self, folded: list[str]) -> np.ndarray:
         """Return, per output, whether the text's score passes the output's threshold."""
@@ -219,7 +303,7 @@ class Classifier:
         """Return the typed word that raised `output`'s score most (a signal's evidence)."""
         best, best_score = "", 0.0
         for original, word in zip(originals, folded, strict=True):
-            vector = self._word(word)
+            vector = self._word(word)[0]
             if vector is not None and vector[output] > best_score:
                 best, best_score = original, float(vector[output])
         return best
@@ -230,7 +314,7 @@ class Classifier:
         z = self.logits(folded)
         probs = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
         evidence: dict[str, tuple[str, ...]] = {}
-        shares = [(w, v) for w in dict.fromkeys(folded) if (v := self._word(w)) is not None]
+        shares = [(w, v) for w in dict.fromkeys(folded) if (v := self._word(w)[0]) is not None]
         for k, name in enumerate(OUTPUTS):
             top = sorted(shares, key=lambda wv, k=k: -wv[1][k])[:3]
             evidence[name] = tuple(w for w, v in top if v[k] > 0)

@@ -32,7 +32,7 @@ import yaml
 from rapidfuzz.distance import OSA
 
 from bot import DIALOGS_DIR, LANGUAGES
-from bot.classifier import OUTPUTS, Classifier, default_classifier, fold
+from bot.classifier import OUTPUTS, Classifier, analyse, default_classifier
 from bot.flows import fast_load
 from bot.text import (
     drop_invisible,
@@ -568,50 +568,33 @@ class Detector:
     def detect(self, text: str) -> Detection:
         """Read one text and return the danger signals in it: the rules, then the model."""
         text = drop_invisible(text)[:MAX_CHARS]
-        found = self.rules(text)
-        if self.classifier is None:
-            return _agree(found)
-        return self._combine(text, found)
-
-    def _combine(self, text: str, found: Detection) -> Detection:
-        """Add what the statistical layer reads to what the rules found (see module doc).
-
-        The model adds an alarm the rules missed, adds categories and urgency to an alarm,
-        and withdraws a non-urgent rule alarm it is confident is harmless ("this shift
-        killed me"). Its evidence is the words that raised the category most.
-        """
+        found, explained = self.rules_and_reasons(text)
         clf = self.classifier
-        assert clf is not None
-        originals = [t for t, _, _ in token_spans(text)]
-        folded = [fold(t) for t in originals]
-        z = clf.logits(folded)
-        margin = z - clf.logit_thresholds
-        if found.danger and not found.urgent and z[0] < clf.veto_logit:
-            return Detection(False, False, (), found.lang)
-        danger = found.danger or margin[0] >= 0
-        if not danger:
-            return found
-        signals = list(found.signals)
-        have = {s.category for s in signals}
-        added = [k for k in range(1, len(OUTPUTS) - 1) if margin[k] >= 0 and OUTPUTS[k] not in have]
-        if not have and not added:  # an alarm needs a reason: the likeliest category
-            best = int(np.argmax(margin[1:-1])) + 1
-            if margin[best] >= clf.fill_margin:
-                added = [best]
-        urgent = found.urgent or margin[-1] >= 0
-        if urgent and "immediate_danger" not in have:
-            added.append(_CATEGORY_ORDER["immediate_danger"] + 1)
-        for k in added:
-            category = CATEGORIES[k - 1]
-            signals.append(
-                Signal(category, clf.evidence(originals, folded, min(k, len(OUTPUTS) - 1)))
-            )
-        signals.sort(key=lambda s: _CATEGORY_ORDER[s.category])
-        return _agree(Detection(True, urgent, tuple(signals), found.lang))
+        if clf is None:
+            return _agree(found)
+        typed, read = analyse(text)
+        return combine(found, explained, clf.logits(read), clf, typed, read)
+
+    def rules_and_reasons(self, text: str) -> tuple[Detection, bool]:
+        """Return what the rules find, and whether a rule explained a match away.
+
+        "Explained away" means every match was cancelled by a negation, a harmless context
+        or a general question ("they did not take my passport"): a person wrote down why
+        these words are harmless here, so the model needs far more certainty to overrule it.
+        """
+        spans, lang, hits = self._scan(text)
+        return self._detection(text, spans, lang, hits), bool(hits) and all(
+            h.cancelled_by for h in hits
+        )
 
     def rules(self, text: str) -> Detection:
         """Return what the rules alone find in `text` (already cleaned and cut)."""
-        spans, lang, found = self._scan(text)
+        return self.rules_and_reasons(text)[0]
+
+    def _detection(
+        self, text: str, spans: list[tuple[str, int, int]], lang: str, found: list[_Hit]
+    ) -> Detection:
+        """Turn the rule matches into a Detection with one quote per category and place."""
         # Character ranges per category; overlapping matches of one category become one
         # piece of evidence ("THEY TOOK my passport", not two overlapping quotes).
         ranges: dict[str, list[list[int]]] = {}
@@ -874,6 +857,50 @@ def _negated(
         if negation[q] and q not in combo and clause[q] == clause[first]:
             return True
     return False
+
+
+#: How much surer (in logits) the model must be to overrule a rule that explained a match away.
+EXPLAINED_MARGIN = 2.0
+
+
+def combine(
+    found: Detection,
+    explained: bool,
+    z: np.ndarray,
+    clf: Classifier,
+    typed: list[str] | None = None,
+    read: list[str] | None = None,
+) -> Detection:
+    """Add what the statistical layer reads (`z`, its raw scores) to what the rules found.
+
+    The model adds an alarm the rules missed (with more certainty where a rule explained the
+    words away), adds categories and urgency to an alarm, and withdraws a non-urgent rule
+    alarm it is confident is harmless ("this shift killed me"). A model signal's evidence is
+    the typed word that raised its score most. Urgent and `immediate_danger` always agree.
+    """
+    margin = z - clf.logit_thresholds
+    if found.danger and not found.urgent and z[0] < clf.veto_logit:
+        return Detection(False, False, (), found.lang)
+    need = EXPLAINED_MARGIN if explained and not found.danger else 0.0
+    if not found.danger and margin[0] < need:
+        return _agree(found)
+    signals = list(found.signals)
+    have = {s.category for s in signals}
+    last = len(OUTPUTS) - 1
+    added = [k for k in range(1, last) if margin[k] >= need and OUTPUTS[k] not in have]
+    if not have and not added:  # an alarm needs a reason: the likeliest category
+        best = int(np.argmax(margin[1:last])) + 1
+        if margin[best] >= clf.fill_margin:
+            added = [best]
+    urgent = found.urgent or margin[last] >= need
+    if urgent and "immediate_danger" not in have:
+        added.append(last)
+    for k in added:
+        category = CATEGORIES[k - 1]
+        evidence = clf.evidence(typed, read, k) if typed is not None and read else ""
+        signals.append(Signal(category, evidence))
+    signals.sort(key=lambda s: _CATEGORY_ORDER[s.category])
+    return _agree(Detection(True, urgent, tuple(signals), found.lang))
 
 
 def _agree(found: Detection) -> Detection:

@@ -22,6 +22,7 @@ from bot.model import (
     Contact,
     Event,
     Help,
+    Media,
     Note,
     Pick,
     Reply,
@@ -31,6 +32,7 @@ from bot.model import (
     Start,
     Text,
 )
+from bot.text import clear_language, drop_invisible
 
 STATE_VERSION = 1
 MAX_TEXT = 4000
@@ -38,6 +40,8 @@ MAX_TRAIL = 60
 MENU_FLOW, MENU_STEP = "menu", "main"
 HELP_FLOW = "help"
 COUNTRY_STEP = "where"
+CONTACTS_STEP = "contacts"
+OTHER = "OTHER"  # a country the directory does not list
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -48,6 +52,15 @@ NO_FLAGS_FOUND = N_(
     "helps you check those."
 )
 
+
+#: The MAX_ANSWER first characters of a typed text are compared with a question's choices.
+MAX_ANSWER = 60
+
+SERIOUS = N_(
+    "What you describe sounds serious. It is not your fault, and you are not alone: there are "
+    "people who can help, free and in confidence."
+)
+HELP_IS_HERE = N_("You are not alone. These people can help, free and in confidence.")
 
 LANGUAGE_GAP = N_(
     "Not every line in this country speaks your language, so the ones that do come first."
@@ -64,6 +77,16 @@ class Detector(Protocol):
 
 class Scanner(Protocol):
     def scan(self, text: str) -> Any: ...
+
+
+class Answers(Protocol):
+    def choice(self, text: str, options: list[tuple[str, str]]) -> str | None: ...
+
+    def asks_for_help(self, text: str) -> bool: ...
+
+
+class Places(Protocol):
+    def country_in(self, text: str) -> str | None: ...
 
 
 class Faq(Protocol):
@@ -83,11 +106,13 @@ class Turn:
     state: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: Said at the top of the handoff's numbers (why the help screen opened).
+    lead: str = ""
 
 
 def clean_text(text: str) -> str:
     """Drop control and bidi characters and surrounding space from typed text."""
-    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return _CONTROL.sub(" ", drop_invisible(unicodedata.normalize("NFC", text))).strip()
 
 
 class Engine:
@@ -101,8 +126,12 @@ class Engine:
         scanner: Scanner | None = None,
         faq: Faq | None = None,
         directory: Directory | None = None,
+        answers: Answers | None = None,
+        places: Places | None = None,
     ):
         self.flows = flows
+        self.answers = answers
+        self.places = places
         self.translator = translator
         self.detector = detector
         self.scanner = scanner
@@ -176,6 +205,8 @@ class Engine:
                 self._help(turn, urgent=False)
             case Show():
                 self._render(turn, notes=False)
+            case Media():
+                self._media(turn)
             case _:
                 self._render(turn, notes=False)
         return turn
@@ -298,7 +329,8 @@ class Engine:
             return self._set_language(turn, choice_id[5:])
         if choice_id == "country":
             state["country"] = None
-            return self._enter(turn, HELP_FLOW, COUNTRY_STEP)
+            contacts = self.flows[HELP_FLOW].steps.get(CONTACTS_STEP)
+            return self._enter(turn, HELP_FLOW, (contacts and contacts.next) or COUNTRY_STEP)
         if choice_id == "resume":
             return self._resume(turn)
         if choice_id.startswith("go:") and choice_id[3:] in self.flows:
@@ -347,8 +379,27 @@ class Engine:
                 )
             )
             return self._render(turn, notes=False)
-        detection = self.detector.detect(text[:MAX_TEXT]) if self.detector else None
+        before = state["lang"]
+        self._read(turn, text)
+        if state["lang"] != before:
+            # Answered in the language the person wrote in; one tap switches back.
+            note = self._(
+                state, N_("I answer in {language} now."), language=LANGUAGE_NAMES[state["lang"]]
+            )
+            turn.replies.append(Reply("info", "🌐 " + note, (self._language_choice(state),)))
+
+    def _read(self, turn: Turn, text: str) -> None:
+        """Answer typed text: a typed choice, danger, a plea for help, an input, the FAQ."""
+        state = turn.state
+        self._follow_language(state, text)
         step = self._step(state)
+        typed_answer = step.type == "question" and state["chosen"] and len(text) <= MAX_ANSWER
+        if typed_answer and self.answers is not None:
+            options = [(c.id, self._(state, c.label)) for c in step.choices]
+            picked = self.answers.choice(text, options)
+            if picked is not None:
+                return self._pick(turn, f"{state['flow']}.{step.id}.{picked}")
+        detection = self.detector.detect(text[:MAX_TEXT]) if self.detector else None
         pasted_ad = step.type == "input" and step.action == "scan"
         quiet = detection is not None and detection.danger and not detection.urgent
         if quiet and pasted_ad and len(text) <= MAX_TEXT:
@@ -359,21 +410,19 @@ class Engine:
                 Reply("info", self._(state, ALREADY_HAPPENING), (self._help_choice(state),))
             )
             return self._go(turn, step.next or MENU)
-        if detection is not None and detection.danger:
-            for category in detection.categories:
-                turn.notes.append(Note("danger", category))
-            turn.replies.append(
-                self._info(
-                    state,
-                    N_(
-                        "What you describe sounds serious. It is not your fault, and you are not "
-                        "alone: there are people who can help, free and in confidence."
-                    ),
-                )
-            )
+        asks = self.answers is not None and self.answers.asks_for_help(text)
+        if (detection is not None and detection.danger) or asks:
+            if detection is not None:
+                for category in detection.categories:
+                    turn.notes.append(Note("danger", category))
+            country = self.places.country_in(text) if self.places is not None else None
+            if country:
+                state["country"] = country
+            turn.lead = self._(state, SERIOUS if detection and detection.danger else HELP_IS_HERE)
             if state["flow"] != HELP_FLOW:
                 state["resume"] = [state["flow"], state["step"]]
-            return self._help(turn, urgent=bool(detection.urgent), keep_resume=True)
+            urgent = bool(detection is not None and detection.urgent)
+            return self._help(turn, urgent=urgent, keep_resume=True)
         if len(text) > MAX_TEXT:
             message = N_("That message is too long for me. Please send up to {limit} characters.")
             turn.replies.append(Reply("info", self._(state, message, limit=f"{MAX_TEXT:,}")))
@@ -408,6 +457,33 @@ class Engine:
                 )
             )
         return self._render(turn, notes=False)
+
+    def _follow_language(self, state: dict[str, Any], text: str) -> None:
+        """Switch to the language the text is clearly written in, if it is one of ours."""
+        lang = clear_language(text, state["lang"])
+        if lang and lang != state["lang"]:
+            state["lang"], state["chosen"] = lang, True
+
+    def _media(self, turn: Turn) -> None:
+        """Answer a voice message, photo or sticker: ask for text, and give a number now."""
+        state = turn.state
+        text = self._(
+            state,
+            N_(
+                "I cannot listen to voice messages or look at pictures yet. Please type what "
+                "happened in a few words. If you need help now, you can call:"
+            ),
+        )
+        country = state.get("country")
+        cards = []
+        if self.directory is not None:
+            emergency = self.directory.emergency(country)
+            cards.append(self._contact(state, emergency, country))
+            handoff = self.directory.for_person(country, state["lang"])
+            lines = [e for e in handoff.contacts if e.id != emergency.id][:1]
+            cards += [self._contact(state, e, country, handoff) for e in lines]
+        turn.replies.append(Reply("handoff", text, contacts=tuple(cards)))
+        self._render(turn, notes=False)
 
     def _input(self, turn: Turn, step: Step, text: str) -> None:
         state = turn.state
@@ -637,6 +713,8 @@ class Engine:
             )
         handoff = self.directory.for_person(country, lang)
         text = self._(state, step.text)
+        if turn.lead:
+            text = f"{turn.lead}\n\n{text}"
         if handoff.language_gap:
             text += "\n\n" + self._(
                 state,
@@ -649,7 +727,10 @@ class Engine:
         choices = []
         if state.get("resume"):
             choices.append(Choice("resume", "↩ " + self._(state, N_("Continue where I was"))))
-        choices.append(Choice("country", "🌍 " + self._(state, N_("Change country"))))
+        if country in (None, OTHER):  # the numbers above work from anywhere; refine them
+            choices.append(Choice("country", "🌍 " + self._(state, N_("Choose your country"))))
+        else:
+            choices.append(Choice("country", "🌍 " + self._(state, N_("Change country"))))
         choices.append(Choice("menu", "☰ " + self._(state, N_("Main menu"))))
         turn.replies.append(Reply("handoff", text, contacts=cards))
         turn.replies.append(Reply("info", "🔒 " + self._(state, step.note), tuple(choices)))
@@ -672,6 +753,9 @@ class Engine:
             languages=tuple(getattr(entry, "languages", ()) or ()),
             note=self._(state, entry.helps_with) if getattr(entry, "helps_with", "") else None,
         )
+
+    def _language_choice(self, state: dict[str, Any]) -> Choice:
+        return Choice("lang", "🌐 " + self._(state, N_("Language")))
 
     def _help_choice(self, state: dict[str, Any]) -> Choice:
         return Choice("help", "🆘 " + self._(state, N_("Get help now")))

@@ -113,7 +113,14 @@ class Show:
     """Repeat the pending prompt (a reload, a stale button)."""
 
 
-Event = Start | Pick | Text | Back | Restart | SetLanguage | Help | Show
+@dataclass(frozen=True)
+class Media:
+    """Something the bot cannot read yet: a voice message, video note, photo or sticker."""
+
+    kind: str = "other"
+
+
+Event = Start | Pick | Text | Back | Restart | SetLanguage | Help | Show | Media
 
 
 @dataclass(frozen=True)

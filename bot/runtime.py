@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot import DIALOGS_DIR, LOCALES_DIR
+from bot.answers import Answers, Places
+from bot.classifier import default_classifier
 from bot.contacts import Directory
 from bot.detector import Detector
 from bot.engine import Engine
@@ -15,12 +17,15 @@ from bot.scanner import Scanner
 
 
 def build_engine(dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR) -> Engine:
-    """Load flows, catalogs, detector, scanner, FAQ and contacts into one engine."""
+    """Load flows, catalogs, detector (rules and model), scanner, FAQ, contacts and the
+    typed-answer and country vocabularies into one engine."""
     return Engine(
         flows=load_flows(dialogs),
         translator=Translator.load(locales),
-        detector=Detector.load(dialogs / "signals"),
+        detector=Detector.load(dialogs / "signals", default_classifier()),
         scanner=Scanner.load(dialogs),
         faq=Faq.load(dialogs),
         directory=Directory.load(dialogs),
+        answers=Answers.load(dialogs / "answers.yaml"),
+        places=Places.load(dialogs / "countries.yaml"),
     )

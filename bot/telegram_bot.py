@@ -54,7 +54,7 @@ from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.campaigns import parse_start_parameter
 from bot.engine import HELP_FLOW
 from bot.i18n import N_, negotiate
-from bot.model import Event, Help, Pick, Restart, Start, Text
+from bot.model import Event, Help, Media, Pick, Restart, Start, Text
 from bot.pseudonym import pseudonym
 from bot.service import TRY_LATER, Conversations, Outcome
 from bot.settings import Settings
@@ -109,6 +109,26 @@ NOT_DELETED = N_("Messages that could not be deleted: {count}.")
 DELETE_CHAT = N_(
     "Some messages may still be in this chat. To be sure, delete the chat in Telegram as well."
 )
+
+
+#: Message parts the bot cannot read yet, in the order they are checked.
+MEDIA = (
+    "voice",
+    "video_note",
+    "audio",
+    "video",
+    "photo",
+    "sticker",
+    "animation",
+    "document",
+    "location",
+    "contact",
+)
+
+
+def media_kind(message: Message) -> str | None:
+    """Return what a message without text carries (voice, photo, ...), or None."""
+    return next((kind for kind in MEDIA if getattr(message, kind, None)), None)
 
 
 def parse_start_payload(args: Sequence[str] | None) -> tuple[str | None, str | None]:
@@ -375,10 +395,15 @@ class TelegramChannel:
         await self._converse(update, context, SIMPLE_COMMANDS[name])
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Pass typed text (or a caption) to the engine; other media count as no text."""
+        """Pass typed text (or a caption) to the engine; a voice message, photo or sticker
+        without a caption is answered plainly: please type, and a number to call now."""
         assert update.message is not None
         message = update.message
-        await self._converse(update, context, Text(message.text or message.caption or ""))
+        text = message.text or message.caption
+        if text or not (kind := media_kind(message)):
+            await self._converse(update, context, Text(text or ""))
+        else:
+            await self._converse(update, context, Media(kind))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turn a button press into a Pick of its choice id."""

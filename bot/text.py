@@ -14,6 +14,7 @@ from functools import lru_cache
 import Stemmer
 
 __all__ = [
+    "clear_language",
     "detect_language",
     "drop_invisible",
     "language_of_tokens",
@@ -277,7 +278,10 @@ _LT_WORDS = frozenset(
     _words(
         "mane mano ir yra kad uz nera negaliu darba darbas darbe darbo darbdavys "
         "jie jis mus mums mes cia kur kaip labai noriu reikia dirbu dirbti pasa paso "
-        "padekit padekite sveiki laba aciu gerai buvo savo tik pas"
+        "padekit padekite sveiki laba aciu gerai buvo savo tik pas "
+        "nezinau ka daryti man jus jusu jos neduoda nemoka atleido uzrakino paeme sake "
+        "dabar kodel prasau pagalbos pinigu pinigus alga algos atlyginimo niekas nieko "
+        "viskas tada nes bet dar jau esu gyvenu isvaziavau sesuo brolis dukra sunus draugas"
     )
 )
 _EN_WORDS = frozenset(
@@ -317,6 +321,32 @@ _UK_TRANSLIT_WORDS = frozenset(
 def detect_language(text: str) -> str:
     """Guess lt, ru, uk or en from the script, tell-tale letters and common words."""
     return language_of_tokens(tokens(text))
+
+
+def clear_language(text: str, current: str) -> str | None:
+    """Return the language `text` is clearly written in, or None when it could be several.
+
+    Used to answer in the language people type in: Cyrillic is Russian or Ukrainian (by
+    their own letters and words; when both fit, the current language if it is one of them,
+    else Russian), Lithuanian letters are Lithuanian, and Latin text needs at least two
+    words of one language and more than of any other.
+    """
+    words = [w for w in tokens(text) if any(ch.isalpha() for ch in w)]
+    if not words:
+        return None
+    totals = [sum(column) for column in zip(*map(_language_features, words), strict=True)]
+    cyr, lat, uk_letter, ru_letter, lt_letter, uk_mark, uk, ru, en, lt, ru_tr, uk_tr = totals
+    if cyr > lat:
+        if (uk_letter or uk_mark or uk > ru) and not ru_letter:
+            return "uk"
+        if (ru_letter or ru > uk) and not uk_letter:
+            return "ru"
+        return current if current in ("ru", "uk") else "ru"
+    if lt_letter and lt_letter + lt > en:
+        return "lt"
+    scores = sorted(((en, "en"), (lt, "lt"), (ru_tr, "ru"), (uk_tr, "uk")), reverse=True)
+    (best, lang), (second, _) = scores[0], scores[1]
+    return lang if best >= 2 and best > second else None
 
 
 def language_of_tokens(words: list[str]) -> str:
