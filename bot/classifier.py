@@ -17,6 +17,7 @@ vector additions. Only numpy is needed here; scikit-learn is needed only to trai
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bot import DIALOGS_DIR
-from bot.text import tokens
+from bot.text import token_spans
 
 MODEL_PATH = DIALOGS_DIR / "signals" / "model.npz"
 #: What the model scores, in this order. `urgent` is a risk to life or liberty right now
@@ -48,10 +49,42 @@ OUTPUTS = (
     "isolation",
     "urgent",
 )
+#: What the rules found, as features: the model learns how far to trust each of them.
+RULE_FEATURES = (*(f"r:{name}" for name in OUTPUTS), "r:explained")
+#: The value of a rule feature that is on (text features are scaled to a similar size).
+RULE_VALUE = 0.5
+
+
+_RULE_INDEX = {name[2:]: k for k, name in enumerate(RULE_FEATURES)}
+
+
+def rule_active(found: Any, explained: bool) -> list[int]:
+    """Return which rule features are on for what the rules found (`rules_and_reasons`)."""
+    active = {_RULE_INDEX.get(s.category, -1) for s in found.signals}
+    active.discard(-1)
+    if found.danger:
+        active.add(0)
+    if found.urgent:
+        active.add(len(OUTPUTS) - 1)
+    if explained:
+        active.add(len(RULE_FEATURES) - 1)
+    return sorted(active)
+
+
+def rule_features(found: Any, explained: bool) -> np.ndarray:
+    """Return the rule features as a row of values (for training)."""
+    row = np.zeros(len(RULE_FEATURES))
+    row[rule_active(found, explained)] = RULE_VALUE
+    return row
+
+
 #: Character n-gram lengths read from each word's skeleton (with < and > at its edges).
 NGRAMS = (3, 4, 5)
 #: Distinct words whose score vectors are kept; words repeat, so most lookups hit.
 WORD_CACHE = 50_000
+_BIAS_ROW = 1
+_RULE_ROW = 2
+_FIRST_FREE = _RULE_ROW + len(RULE_FEATURES)
 
 # --- the skeleton of a word ------------------------------------------------------------
 
@@ -140,26 +173,34 @@ NEG_SCOPE = 3
 _CLAUSE_END = re.compile(r"[.,;:!?\n()«»\"—–]")
 
 
-def analyse(text: str) -> tuple[list[str], list[str]]:
+def analyse(
+    text: str, spans: list[tuple[str, int, int]] | None = None
+) -> tuple[list[str], list[str]]:
     """Return a text's words as typed (normalised) and as the model reads them.
 
     The model's words are skeletons (`fold`); a word up to three words after a negation in
     the same clause is marked with "~", so "did not take my passport" does not read like
-    "took my passport". A question mark adds the pseudo-word "?".
+    "took my passport". A question mark adds the pseudo-word "?". `spans` are the text's
+    `token_spans` when the caller has them already.
     """
+    if spans is None:
+        text = unicodedata.normalize("NFC", text)
+        spans = token_spans(text)
     typed: list[str] = []
     read: list[str] = []
-    for clause in _CLAUSE_END.split(text):
-        scope = 0
-        for token in tokens(clause):
-            word = fold(token)
-            typed.append(token)
-            if word in NEGATORS:
-                scope = NEG_SCOPE
-            elif scope:
-                word = "~" + word
-                scope -= 1
-            read.append(word)
+    scope = prev = 0
+    for token, start, end in spans:
+        if scope and start - prev != 1 and _CLAUSE_END.search(text, prev, start):
+            scope = 0
+        prev = end
+        word = fold(token)
+        typed.append(token)
+        if word in NEGATORS:
+            scope = NEG_SCOPE
+        elif scope:
+            word = "~" + word
+            scope -= 1
+        read.append(word)
     if "?" in text:
         typed.append("?")
         read.append("?")
@@ -222,13 +263,24 @@ class Classifier:
         self.thresholds = thresholds.astype(np.float32)
         self.logit_thresholds = np.log(t / (1 - t)).astype(np.float32)
         self.meta = meta or {}
-        # A rule alarm whose danger probability is below `veto` is withdrawn; a model alarm
-        # without a category takes its likeliest one if within `fill_margin` of its threshold.
-        veto = min(max(float(self.meta.get("veto", 0.0)), 1e-9), 1 - 1e-9)
-        self.veto_logit = float(np.log(veto / (1 - veto)))
+        # An alarm without a category takes its likeliest one if within this of its threshold.
         self.fill_margin = float(self.meta.get("fill_margin", -1.0))
-        self._zero = np.zeros(len(OUTPUTS), dtype=np.float32)
-        self._word_cache: dict[str, tuple[np.ndarray | None, int]] = {}
+        # Each distinct word's share of every score, computed once: a row of `_table`, and
+        # its number of features. Row 0 is the zero row of words the model does not know.
+        # Row 1 is the bias and the rows after it the rule features; words and word pairs
+        # get the next free rows as they are first seen.
+        self._rows: dict[str, tuple[int, int, float]] = {}
+        self._pair_rows: dict[str, int] = {}
+        self._table = np.zeros((_FIRST_FREE + WORD_CACHE, len(OUTPUTS)), dtype=np.float32)
+        self._free = _FIRST_FREE
+        rows = [self.index.get(name) for name in RULE_FEATURES]
+        self._table[_BIAS_ROW] = self.bias
+        for k, i in enumerate(rows):
+            if i is not None:
+                self._table[_RULE_ROW + k] = RULE_VALUE * self.weights[i]
+        # the danger column as plain floats: most messages need no other score
+        self._danger_extra = self._table[:_FIRST_FREE, 0].tolist()
+        self._danger_threshold = float(self.logit_thresholds[0])
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Classifier:
@@ -258,55 +310,93 @@ class Classifier:
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
         )
 
-    def _word(self, word: str) -> tuple[np.ndarray | None, int]:
-        """Return one word's share of every score and its number of features (cached)."""
-        try:
-            return self._word_cache[word]
-        except KeyError:
-            pass
+    def _word(self, word: str) -> tuple[int, int, float]:
+        """Return the `_table` row of one word's share of every score, its feature count
+        and its share of the danger score (the first column, as a plain float)."""
+        found = self._rows.get(word)
+        if found is not None:
+            return found
         feats = word_features(word)
         rows = [i for f in feats if (i := self.index.get(f)) is not None]
-        found = (self.weights[rows].sum(axis=0) if rows else None, len(feats))
-        if len(self._word_cache) >= WORD_CACHE:
-            self._word_cache.clear()
-        self._word_cache[word] = found
+        if not rows:
+            found = (0, len(feats), 0.0)
+        else:
+            row = self._new_row(self.weights[rows].sum(axis=0))
+            found = (row, len(feats), float(self._table[row, 0]))
+        self._rows[word] = found
         return found
 
-    def logits(self, folded: list[str]) -> np.ndarray:
-        """Return the raw score of every output for a text's words (as `words` reads them).
+    def _pair(self, key: str) -> int:
+        """Return the `_table` row of a word pair's weights (0: not a feature)."""
+        row = self._pair_rows.get(key)
+        if row is None:
+            i = self.index.get(key)
+            row = 0 if i is None else self._new_row(self.weights[i])
+            self._pair_rows[key] = row
+        return row
+
+    def _new_row(self, vector: np.ndarray) -> int:
+        """Store a word's or pair's vector in the next free row of `_table`."""
+        if self._free >= len(self._table):  # full: start again (words repeat)
+            self._rows.clear()
+            self._pair_rows.clear()
+            self._free = _FIRST_FREE
+        row, self._free = self._free, self._free + 1
+        self._table[row] = vector
+        return row
+
+    def word_vector(self, word: str) -> np.ndarray:
+        """Return one folded word's share of every score (zeros for an unknown word)."""
+        return self._table[self._word(word)[0]]
+
+    def logits(
+        self, folded: list[str], rules: list[int] | None = None, *, only_if_danger: bool = False
+    ) -> np.ndarray | None:
+        """Return the raw score of every output for a text's words (as `words` reads them)
+        and the rule features that are on (`rule_active`).
 
         The features are counted, weighted (the stored weights include each feature's
         inverse document frequency) and divided by the square root of their number, so a
-        long story is not alarming for being long.
+        long story is not alarming for being long. With `only_if_danger`, return None when
+        the danger score is below its threshold: it is summed first in plain Python, and
+        most messages end there without the other twelve scores.
         """
-        parts = []
+        rows = []
         count = max(len(folded) - 1, 0)  # word pairs
+        danger = 0.0
+        word = self._word
         for w in folded:
-            vector, n = self._word(w)
+            row, n, d = word(w)
+            if row:
+                rows.append(row)
+                danger += d
             count += n
-            if vector is not None:
-                parts.append(vector)
-        index, weights = self.index, self.weights
+        pair = self._pair
         for a, b in pairwise(folded):
-            i = index.get(f"b:{a} {b}")
-            if i is not None:
-                parts.append(weights[i])
-        if not parts:
-            return self.bias.copy()
-        return sum(parts) / np.float32(np.sqrt(count)) + self.bias
+            if row := pair(f"b:{a} {b}"):
+                rows.append(row)
+                danger += self._table[row, 0]
+        scale = 1 / math.sqrt(count) if count else 1.0
+        extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules or ()]
+        if only_if_danger:
+            danger = danger * scale + sum(self._danger_extra[r] for r in extra)
+            if danger < self._danger_threshold:
+                return None
+        coef = np.full(len(rows) + len(extra), scale, dtype=np.float32)
+        coef[len(rows) :] = 1.0
+        return coef @ self._table[rows + extra]
 
     def positive(self, folded: list[str]) -> np.ndarray:
         """Return, per output, whether the text's score passes the output's threshold."""
         return self.logits(folded) >= self.logit_thresholds
 
-    def evidence(self, originals: list[str], folded: list[str], output: int) -> str:
-        """Return the typed word that raised `output`'s score most (a signal's evidence)."""
-        best, best_score = "", 0.0
-        for original, word in zip(originals, folded, strict=True):
-            vector = self._word(word)[0]
-            if vector is not None and vector[output] > best_score:
-                best, best_score = original, float(vector[output])
-        return best
+    def evidence(self, typed: list[str], read: list[str], outputs: list[int]) -> list[str]:
+        """Return, per output, the typed word that raised its score most (a signal's quote)."""
+        if not read:
+            return [""] * len(outputs)
+        shares = self._table[[self._word(w)[0] for w in read]][:, outputs]
+        best = shares.argmax(axis=0)
+        return [typed[i] if shares[i, k] > 0 else "" for k, i in enumerate(best.tolist())]
 
     def scores(self, text: str) -> Scores:
         """Score a text and say which words pushed each output up (slower; for reports)."""
@@ -314,7 +404,7 @@ class Classifier:
         z = self.logits(folded)
         probs = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
         evidence: dict[str, tuple[str, ...]] = {}
-        shares = [(w, v) for w in dict.fromkeys(folded) if (v := self._word(w)[0]) is not None]
+        shares = [(w, self.word_vector(w)) for w in dict.fromkeys(folded)]
         for k, name in enumerate(OUTPUTS):
             top = sorted(shares, key=lambda wv, k=k: -wv[1][k])[:3]
             evidence[name] = tuple(w for w, v in top if v[k] > 0)

@@ -32,7 +32,7 @@ import yaml
 from rapidfuzz.distance import OSA
 
 from bot import DIALOGS_DIR, LANGUAGES
-from bot.classifier import OUTPUTS, Classifier, analyse, default_classifier
+from bot.classifier import OUTPUTS, Classifier, analyse, default_classifier, rule_active
 from bot.flows import fast_load
 from bot.text import (
     drop_invisible,
@@ -568,12 +568,16 @@ class Detector:
     def detect(self, text: str) -> Detection:
         """Read one text and return the danger signals in it: the rules, then the model."""
         text = drop_invisible(text)[:MAX_CHARS]
-        found, explained = self.rules_and_reasons(text)
+        spans, lang, hits = self._scan(text)
+        found, explained = self._detection(text, spans, lang, hits), _explained(hits)
         clf = self.classifier
         if clf is None:
             return _agree(found)
-        typed, read = analyse(text)
-        return combine(found, explained, clf.logits(read), clf, typed, read)
+        typed, read = analyse(text, spans)
+        z = clf.logits(read, rule_active(found, explained), only_if_danger=not found.urgent)
+        if z is None:  # the model reads no danger, and no urgent rule matched
+            return Detection(False, False, (), found.lang)
+        return combine(found, z, clf, typed, read)
 
     def rules_and_reasons(self, text: str) -> tuple[Detection, bool]:
         """Return what the rules find, and whether a rule explained a match away.
@@ -583,9 +587,7 @@ class Detector:
         these words are harmless here, so the model needs far more certainty to overrule it.
         """
         spans, lang, hits = self._scan(text)
-        return self._detection(text, spans, lang, hits), bool(hits) and all(
-            h.cancelled_by for h in hits
-        )
+        return self._detection(text, spans, lang, hits), _explained(hits)
 
     def rules(self, text: str) -> Detection:
         """Return what the rules alone find in `text` (already cleaned and cut)."""
@@ -859,48 +861,47 @@ def _negated(
     return False
 
 
-#: How much surer (in logits) the model must be to overrule a rule that explained a match away.
-EXPLAINED_MARGIN = 2.0
-
-
 def combine(
     found: Detection,
-    explained: bool,
     z: np.ndarray,
     clf: Classifier,
     typed: list[str] | None = None,
     read: list[str] | None = None,
 ) -> Detection:
-    """Add what the statistical layer reads (`z`, its raw scores) to what the rules found.
+    """Decide with the statistical layer's scores `z`, which already weigh what the rules found.
 
-    The model adds an alarm the rules missed (with more certainty where a rule explained the
-    words away), adds categories and urgency to an alarm, and withdraws a non-urgent rule
-    alarm it is confident is harmless ("this shift killed me"). A model signal's evidence is
-    the typed word that raised its score most. Urgent and `immediate_danger` always agree.
+    The model decides whether there is danger: it adds alarms the rules miss and withdraws
+    rule alarms it has learned are harmless ("this shift killed me"), except an urgent rule
+    match, which always stands. The categories are the rules' and the model's together;
+    urgency is the rules' or the model's. A model signal's evidence is the typed word that
+    raised its score most. Urgent and `immediate_danger` always agree.
     """
-    margin = z - clf.logit_thresholds
-    if found.danger and not found.urgent and z[0] < clf.veto_logit:
+    passed = (z >= clf.logit_thresholds).tolist()
+    if not (passed[0] or found.urgent):
         return Detection(False, False, (), found.lang)
-    need = EXPLAINED_MARGIN if explained and not found.danger else 0.0
-    if not found.danger and margin[0] < need:
-        return _agree(found)
-    signals = list(found.signals)
-    have = {s.category for s in signals}
+    have = {s.category for s in found.signals}
     last = len(OUTPUTS) - 1
-    added = [k for k in range(1, last) if margin[k] >= need and OUTPUTS[k] not in have]
+    added = [k for k in range(1, last) if passed[k] and OUTPUTS[k] not in have]
     if not have and not added:  # an alarm needs a reason: the likeliest category
-        best = int(np.argmax(margin[1:last])) + 1
+        margin = z[1:last] - clf.logit_thresholds[1:last]
+        best = int(np.argmax(margin))
         if margin[best] >= clf.fill_margin:
-            added = [best]
-    urgent = found.urgent or margin[last] >= need
+            added = [best + 1]
+    urgent = found.urgent or passed[last]
     if urgent and "immediate_danger" not in have:
         added.append(last)
-    for k in added:
-        category = CATEGORIES[k - 1]
-        evidence = clf.evidence(typed, read, k) if typed is not None and read else ""
-        signals.append(Signal(category, evidence))
+    if not added:
+        return _agree(Detection(True, urgent, found.signals, found.lang))
+    quotes = clf.evidence(typed, read, added) if typed is not None and read else [""] * len(added)
+    signals = [*found.signals]
+    signals += [Signal(CATEGORIES[k - 1], quote) for k, quote in zip(added, quotes, strict=True)]
     signals.sort(key=lambda s: _CATEGORY_ORDER[s.category])
     return _agree(Detection(True, urgent, tuple(signals), found.lang))
+
+
+def _explained(hits: list[_Hit]) -> bool:
+    """Say whether the rules matched and explained every match away (see `rules_and_reasons`)."""
+    return bool(hits) and all(h.cancelled_by for h in hits)
 
 
 def _agree(found: Detection) -> Detection:
