@@ -59,7 +59,7 @@ _RULE_INDEX = {name[2:]: k for k, name in enumerate(RULE_FEATURES)}
 
 
 def rule_active(found: Any, explained: bool) -> list[int]:
-    """Return which rule features are on for what the rules found (`rules_and_reasons`)."""
+    """Return which rule features are on for what the rules found (`Detector.read_rules`)."""
     active = {_RULE_INDEX.get(s.category, -1) for s in found.signals}
     active.discard(-1)
     if found.danger:
@@ -168,6 +168,8 @@ NEGATORS = frozenset(
         "nie",
     ]
 )
+#: How the model reads a negation word: as a marker with no features of its own.
+NEGATION = "¬"
 #: How many words after a negation are read as negated (within the clause).
 NEG_SCOPE = 3
 _CLAUSE_END = re.compile(r"[.,;:!?\n()«»\"—–]")
@@ -178,10 +180,10 @@ def analyse(
 ) -> tuple[list[str], list[str]]:
     """Return a text's words as typed (normalised) and as the model reads them.
 
-    The model's words are skeletons (`fold`); a word up to three words after a negation in
-    the same clause is marked with "~", so "did not take my passport" does not read like
-    "took my passport". A question mark adds the pseudo-word "?". `spans` are the text's
-    `token_spans` when the caller has them already.
+    The model's words are skeletons (`fold`); a negation word becomes a bare marker and a
+    word up to three words after it in the same clause is marked with "~", so "did not take
+    my passport" does not read like "took my passport". A question mark adds the
+    pseudo-word "?". `spans` are the text's `token_spans` when the caller has them already.
     """
     if spans is None:
         text = unicodedata.normalize("NFC", text)
@@ -194,9 +196,10 @@ def analyse(
             scope = 0
         prev = end
         word = fold(token)
-        typed.append(token)
+        typed.append(text[start:end])
         if word in NEGATORS:
             scope = NEG_SCOPE
+            word = NEGATION
         elif scope:
             word = "~" + word
             scope -= 1
@@ -213,12 +216,22 @@ def words(text: str) -> list[str]:
 
 
 def word_features(word: str) -> list[str]:
-    """Return the features of one folded word: itself and its character n-grams."""
+    """Return the features of one folded word: itself and its character n-grams.
+
+    A negated word ("~pasport") has n-grams of its own ("~<pas"...), so "not paid" and
+    "paid" are told apart however either is spelt; a negation word itself has none (it
+    only marks what follows).
+    """
+    if word == NEGATION:
+        return []
     feats = ["w:" + word]
-    if word.isalpha():
-        padded = f"<{word}>"
+    negated = word.startswith("~")
+    base = word[1:] if negated else word
+    if base.isalpha():
+        padded = f"<{base}>"
+        mark = "~" if negated else ""
         for n in NGRAMS:
-            feats.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+            feats.extend(mark + padded[i : i + n] for i in range(len(padded) - n + 1))
     return feats
 
 
@@ -396,7 +409,9 @@ class Classifier:
             return [""] * len(outputs)
         shares = self._table[[self._word(w)[0] for w in read]][:, outputs]
         best = shares.argmax(axis=0)
-        return [typed[i] if shares[i, k] > 0 else "" for k, i in enumerate(best.tolist())]
+        # a word that raised the score, else the longest word (a quote is never empty)
+        fallback = max((t for t in typed if t != "?"), key=len, default=typed[0])
+        return [typed[i] if shares[i, k] > 0 else fallback for k, i in enumerate(best.tolist())]
 
     def scores(self, text: str) -> Scores:
         """Score a text and say which words pushed each output up (slower; for reports)."""

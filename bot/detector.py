@@ -106,6 +106,23 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class RuleReading:
+    """What the rules found in a text, and how they judged their matches."""
+
+    found: Detection
+    #: every match was explained away (negation, harmless context, general question)
+    explained: bool = False
+    #: a rule kept a match but read it as past or mere control: not urgent
+    calmed: bool = False
+    #: a question that the rules read as the person's own story: the alarm stands
+    reported: bool = False
+
+    def active(self) -> list[int]:
+        """Return the model's rule features that are on (`bot.classifier.rule_active`)."""
+        return rule_active(self.found, self.explained)
+
+
+@dataclass(frozen=True)
 class Detection:
     """What the detector found in one text."""
 
@@ -161,6 +178,9 @@ class _Rule:
     asks: bool = False  # a question cue that counts only in a sentence with a "?"
 
 
+#: What `Detector._questioned` returns for a question that tells a story.
+_REPORTED = "(reported)"
+
 #: What one token can be (see `Detector._analyse_token`).
 _Info = tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool, tuple[int, ...]]
 
@@ -174,6 +194,9 @@ class _Hit:
     cancelled_by: str  # "" when the match counts
     urgent: bool
     calmed_by: str  # the not_urgent pattern that dropped the rule's urgency, or ""
+    #: asked as a question but told as the person's own story ("is it legal that my boss
+    #: took my passport?"): the rules read a report on purpose, so it stands
+    reported: bool = False
 
 
 @dataclass
@@ -569,29 +592,42 @@ class Detector:
         """Read one text and return the danger signals in it: the rules, then the model."""
         text = drop_invisible(text)[:MAX_CHARS]
         spans, lang, hits = self._scan(text)
-        found, explained = self._detection(text, spans, lang, hits), _explained(hits)
+        reading = self._reading(text, spans, lang, hits)
         clf = self.classifier
         if clf is None:
-            return _agree(found)
+            return _agree(reading.found)
         typed, read = analyse(text, spans)
-        z = clf.logits(read, rule_active(found, explained), only_if_danger=not found.urgent)
-        if z is None:  # the model reads no danger, and no urgent rule matched
-            return Detection(False, False, (), found.lang)
-        return combine(found, z, clf, typed, read)
+        if not _enough_words(read):
+            return _agree(reading.found)  # too little text for the model to judge
+        sure = reading.found.urgent or reading.reported  # the rules' alarm stands anyway
+        if len(read) > LONG_TEXT:  # a long story: read it a few sentences at a time
+            z = _longest(clf, text, spans, read, reading.active())
+        else:
+            z = clf.logits(read, reading.active(), only_if_danger=not sure)
+        if z is None:  # the model reads no danger, and no rule alarm must stand
+            return Detection(False, False, (), lang)
+        return combine(reading, z, clf, typed, read)
 
-    def rules_and_reasons(self, text: str) -> tuple[Detection, bool]:
-        """Return what the rules find, and whether a rule explained a match away.
-
-        "Explained away" means every match was cancelled by a negation, a harmless context
-        or a general question ("they did not take my passport"): a person wrote down why
-        these words are harmless here, so the model needs far more certainty to overrule it.
-        """
+    def read_rules(self, text: str) -> RuleReading:
+        """Return what the rules find in `text` and how they judged their matches."""
         spans, lang, hits = self._scan(text)
-        return self._detection(text, spans, lang, hits), _explained(hits)
+        return self._reading(text, spans, lang, hits)
+
+    def _reading(
+        self, text: str, spans: list[tuple[str, int, int]], lang: str, hits: list[_Hit]
+    ) -> RuleReading:
+        return RuleReading(
+            found=self._detection(text, spans, lang, hits),
+            # every match was cancelled by a negation, a harmless context or a question:
+            # someone wrote down why these words are harmless here
+            explained=bool(hits) and all(h.cancelled_by for h in hits),
+            calmed=any(h.calmed_by and not h.cancelled_by for h in hits),
+            reported=any(h.reported and not h.cancelled_by for h in hits),
+        )
 
     def rules(self, text: str) -> Detection:
         """Return what the rules alone find in `text` (already cleaned and cut)."""
-        return self.rules_and_reasons(text)[0]
+        return self.read_rules(text).found
 
     def _detection(
         self, text: str, spans: list[tuple[str, int, int]], lang: str, found: list[_Hit]
@@ -723,15 +759,20 @@ class Detector:
                     why = calm.get((rule.category, where), "")
                 if why:
                     break
+            # not_urgent cues are read for every match, urgent or not: they also tell the
+            # statistical layer that the rules read the past or mere control here
             urgent, calmed_by = rule.urgent, ""
-            if urgent and cues["not_urgent"]:
+            if cues["not_urgent"]:
                 numbers = [n for n in cues["not_urgent"] if rules[n].category == rule.category]
                 lo, hi = _bounds(clause, first, last)
                 calmed_by = self._first_match(numbers, infos, layout, lo, hi)
-                urgent = not calmed_by
+                urgent = urgent and not calmed_by
+            reported = False
             if not why and not urgent and cues["question"]:
                 why = self._questioned(first, last, cues, asked, infos, layout)
-            out.append(_Hit(rule, match, why, urgent, calmed_by))
+                reported = why == _REPORTED
+                why = "" if reported else why
+            out.append(_Hit(rule, match, why, urgent, calmed_by, reported))
         return spans, lang, out
 
     def _questioned(
@@ -743,7 +784,8 @@ class Detector:
         infos: list[_Info],
         layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
     ) -> str:
-        """Return the question cue that makes a match a general question, or "".
+        """Return the question cue that makes a match a general question, or "" (no cue),
+        or `_REPORTED` (a question whose clauses also tell the person's own story).
 
         A word of the cue must stand at most `QUESTION_REACH` words before the match and
         the cue must share a clause with it ("can an employer keep my passport?", "if they
@@ -766,7 +808,7 @@ class Detector:
                 continue
             report_lo, report_hi = _bounds(clause, min(cue_first, first), last)
             if self._first_match(cues["report"], infos, layout, report_lo, report_hi):
-                return ""
+                return _REPORTED
             return self._rules[number].source
         return ""
 
@@ -861,8 +903,68 @@ def _negated(
     return False
 
 
+#: The model judges texts of at least this many words of two letters or more, and this
+#: many letters; "0", "ok" or "G:G" are left to the rules.
+MODEL_MIN_WORDS, MODEL_MIN_LETTERS = 2, 8
+
+
+def _enough_words(read: list[str]) -> bool:
+    words = [w for w in read if len(w.lstrip("~")) >= 2 and w[-1:].isalpha()]
+    return len(words) >= MODEL_MIN_WORDS and sum(map(len, words)) >= MODEL_MIN_LETTERS
+
+
+#: Texts of more words than this are scored a few sentences at a time (see `_longest`).
+LONG_TEXT = 60
+
+
+def _longest(
+    clf: Classifier,
+    text: str,
+    spans: list[tuple[str, int, int]],
+    read: list[str],
+    rules: list[int],
+) -> np.ndarray:
+    """Score a long text by pieces of whole sentences (at most `LONG_TEXT` words) and keep
+    the scores of the piece that reads most like danger: danger told in one sentence of a
+    long story must not be averaged away by the rest of it."""
+    pieces: list[list[str]] = [[]]
+    prev = 0
+    for i, (_, start, end) in enumerate(spans):
+        ends_sentence = any(ch in ".!?\n" for ch in text[prev:start])
+        if pieces[-1] and (
+            (ends_sentence and len(pieces[-1]) >= 4) or len(pieces[-1]) >= LONG_TEXT
+        ):
+            pieces.append([])
+        pieces[-1].append(read[i])
+        prev = end
+    scores = [clf.logits(piece, rules) for piece in pieces if piece]
+    return max(scores, key=lambda z: z[0])  # the piece that reads most like danger
+
+
+#: How much surer (in logits) the model must be where a rule explained the words away
+#: ("they did NOT take my passport") before it raises an alarm the rules did not.
+EXPLAINED_MARGIN = 2.0
+#: The same for urgency where a rule read the past or control, not being held now.
+CALMED_MARGIN = 4.0
+
+
+#: Categories that are serious but not urgent by themselves (a kept passport, unpaid wages).
+NOT_URGENT_KINDS = frozenset(
+    {
+        "documents_taken",
+        "wages_withheld",
+        "debt_bondage",
+        "deception",
+        "isolation",
+        "abusive_conditions",
+    }
+)
+#: The model's urgency score needed when the rules found only such categories (p >= 0.3).
+STRICT_URGENT_LOGIT = float(np.log(0.3 / 0.7))
+
+
 def combine(
-    found: Detection,
+    reading: RuleReading,
     z: np.ndarray,
     clf: Classifier,
     typed: list[str] | None = None,
@@ -874,19 +976,33 @@ def combine(
     rule alarms it has learned are harmless ("this shift killed me"), except an urgent rule
     match, which always stands. The categories are the rules' and the model's together;
     urgency is the rules' or the model's. A model signal's evidence is the typed word that
-    raised its score most. Urgent and `immediate_danger` always agree.
+    raised its score most. Urgent and `immediate_danger` always agree. Where a rule
+    explained its words away, or read them as past or mere control (`calmed`), the model
+    needs a margin more to raise the alarm, or the urgency, that the rule did not; a
+    question that the rules read as the person's own story (`reported`) stays an alarm.
     """
+    found = reading.found
+    if reading.explained and not found.danger:  # a rule explained the words away: be surer
+        z = z - EXPLAINED_MARGIN
+    if reading.calmed:  # a rule read the past or mere control ("last year they locked us in")
+        z = z.copy()
+        z[-1] -= CALMED_MARGIN
     passed = (z >= clf.logit_thresholds).tolist()
-    if not (passed[0] or found.urgent):
+    if found.danger and not found.urgent and set(found.categories) <= NOT_URGENT_KINDS:
+        # the rules read a danger that is serious but not urgent by itself ("they took my
+        # passport"): the model must be surer to call it urgent
+        passed[-1] = passed[-1] and bool(z[-1] >= STRICT_URGENT_LOGIT)
+    if not (passed[0] or found.urgent or reading.reported):
         return Detection(False, False, (), found.lang)
     have = {s.category for s in found.signals}
     last = len(OUTPUTS) - 1
     added = [k for k in range(1, last) if passed[k] and OUTPUTS[k] not in have]
-    if not have and not added:  # an alarm needs a reason: the likeliest category
+    if not have and not added:  # an alarm needs a reason: the likeliest category, if near
         margin = z[1:last] - clf.logit_thresholds[1:last]
         best = int(np.argmax(margin))
-        if margin[best] >= clf.fill_margin:
-            added = [best + 1]
+        if margin[best] < clf.fill_margin and not found.urgent:
+            return Detection(False, False, (), found.lang)
+        added = [best + 1]
     urgent = found.urgent or passed[last]
     if urgent and "immediate_danger" not in have:
         added.append(last)
@@ -897,11 +1013,6 @@ def combine(
     signals += [Signal(CATEGORIES[k - 1], quote) for k, quote in zip(added, quotes, strict=True)]
     signals.sort(key=lambda s: _CATEGORY_ORDER[s.category])
     return _agree(Detection(True, urgent, tuple(signals), found.lang))
-
-
-def _explained(hits: list[_Hit]) -> bool:
-    """Say whether the rules matched and explained every match away (see `rules_and_reasons`)."""
-    return bool(hits) and all(h.cancelled_by for h in hits)
 
 
 def _agree(found: Detection) -> Detection:

@@ -8,7 +8,8 @@ same `dialogs/signals/model.npz` on every machine. The steps:
    text, counted, weighted by inverse document frequency and divided by the square root
    of their number; and what the rules found in it (each category, urgency, and whether a
    rule explained a match away), so the model learns how far to trust each rule.
-2. Fit one L2 logistic regression per output (danger, eleven categories, urgent).
+2. Fit one L2 logistic regression per output: danger on every message, the eleven
+   categories and urgency on the dangerous ones (they are read only once there is danger).
 3. Choose each output's threshold on out-of-fold predictions (5 folds), so that the
    thresholds are not fitted to messages the model saw: danger for the most recall at a
    precision floor, urgent likewise with a lower floor (a false "urgent" only puts 112
@@ -46,7 +47,7 @@ FOLDS = 5
 SEED = 13
 #: Precision floors on out-of-fold predictions (the aim is 0.92 on unseen messages).
 DANGER_PRECISION = 0.93
-URGENT_PRECISION = 0.55
+URGENT_PRECISION = 0.6
 #: Weights smaller than this for every output are dropped from the stored model.
 PRUNE = 0.02
 
@@ -68,14 +69,20 @@ def fit(x, y: np.ndarray):
 
     weights = np.zeros((x.shape[1], y.shape[1]), dtype=np.float64)
     bias = np.zeros(y.shape[1], dtype=np.float64)
+    danger = y[:, 0] == 1
     for k in range(y.shape[1]):
-        if y[:, k].min() == y[:, k].max():  # no positives (or no negatives) to learn from
-            bias[k] = -10.0 if y[0, k] == 0 else 10.0
+        # Danger is learnt from every message; the categories and urgency only from the
+        # dangerous ones, since they are only read once there is danger: what they must
+        # tell apart is one kind of danger from another, not danger from harmless words.
+        rows = slice(None) if k == 0 else danger
+        target = y[rows, k]
+        if target.min() == target.max():  # no positives (or no negatives) to learn from
+            bias[k] = -10.0 if target[0] == 0 else 10.0
             continue
         model = LogisticRegression(
             C=C, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=SEED
         )
-        model.fit(x, y[:, k])
+        model.fit(x[rows], target)
         weights[:, k] = model.coef_[0]
         bias[k] = model.intercept_[0]
     return weights, bias
@@ -137,17 +144,36 @@ def choose(y: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def rule_outputs(examples: list[corpus.Example]) -> tuple[list, np.ndarray]:
-    """Return the rules' detections and their features (`classifier.rule_features`)."""
+    """Return the rules' readings and their features (`classifier.rule_features`)."""
     from bot.detector import Detector
 
     detector = Detector.load()
     found = []
     rows = np.zeros((len(examples), len(RULE_FEATURES)))
     for row, ex in enumerate(examples):
-        detection, explained = detector.rules_and_reasons(ex.text)
-        found.append(detection)
-        rows[row] = rule_features(detection, explained)
+        reading = detector.read_rules(ex.text)
+        found.append(reading)
+        rows[row] = rule_features(reading.found, reading.explained)
     return found, rows
+
+
+def choose_urgent(found, probs, thresholds, truth) -> float:
+    """Pick the urgency threshold on out-of-fold scores as the detector uses them, with the
+    rules' judgements (`detector.combine`), for the most recall at `URGENT_PRECISION`."""
+    from bot.detector import combine
+
+    logits = np.log(np.clip(probs, 1e-9, 1 - 1e-9) / np.clip(1 - probs, 1e-9, 1))
+    best = (thresholds[-1], -1.0)
+    for t in (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
+        judge = Classifier(
+            [], np.zeros((0, len(OUTPUTS))), np.zeros(len(OUTPUTS)), np.r_[thresholds[:-1], t]
+        )
+        said = np.array([combine(f, z, judge).urgent for f, z in zip(found, logits, strict=True)])
+        tp = int((said & truth).sum())
+        precision, recall = tp / max(int(said.sum()), 1), tp / max(int(truth.sum()), 1)
+        if precision >= URGENT_PRECISION and recall > best[1]:
+            best = (t, recall)
+    return float(best[0])
 
 
 class _Replay:
@@ -201,6 +227,7 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
     log(f"{len(examples)} messages, {x.shape[1]} features")
     probs = out_of_fold(x, y)
     thresholds = choose(y, probs)
+    thresholds[-1] = choose_urgent(found, probs, thresholds, y[:, -1] == 1)
     log(oof_report(examples, found, probs, thresholds))
     weights, bias = fit(x, y)
     weights *= scales[:, None]  # stored with the idf, so serving needs no idf table
