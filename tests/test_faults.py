@@ -55,7 +55,7 @@ from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
 pytestmark = pytest.mark.timeout(120)
 
-PSEUDONYM_SECRET = "fault-test-pseudonyms"
+PSEUDONYM_SECRET = "fault-test-pseudonyms-0123456789abcdef-padding"
 
 
 @pytest.fixture

@@ -60,8 +60,8 @@ from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
 pytestmark = pytest.mark.timeout(120)
 
-PSEUDONYM_SECRET = "privacy-test-pseudonyms"
-WEBHOOK_SECRET = "privacy-webhook-secret-5f1c"
+PSEUDONYM_SECRET = "privacy-test-pseudonyms-0123456789abcdef-padding"
+WEBHOOK_SECRET = "privacy-webhook-secret-5f1c-0123456789abcdef-padding"
 CLIENT_IP = "203.0.113.7"
 FORWARDED_IP = "198.51.100.23"
 CATEGORY = "documents_taken"  # what the detector keeps of MARKER

@@ -56,8 +56,8 @@ from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
 pytestmark = pytest.mark.timeout(60)
 
-SECRET = "test-webhook_secret-42"
-PSEUDONYM_SECRET = "telegram-test-pseudonyms"
+SECRET = "test-webhook_secret-42-0123456789abcdef-padding"
+PSEUDONYM_SECRET = "telegram-test-pseudonyms-0123456789abcdef-padding"
 OUT_OF_DATE = "This menu is out of date. Here is where we are now:"
 SERIOUS = (
     "What you describe sounds serious. It is not your fault, and you are not alone: there are "

@@ -32,7 +32,7 @@ from tests.privacy_helpers import OUT_OF_DATE, Serve, subprocess_env, t
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-PSEUDONYM_SECRET = "two-workers-one-secret"
+PSEUDONYM_SECRET = "two-workers-one-secret-0123456789abcdef-padding"
 CONVERSATIONS = 20
 #: Conversations in flight at once: up to three requests each, so at most ~30 database
 #: connections in all; the local server is shared and allows 100.

@@ -43,7 +43,7 @@ _SOURCE = re.compile(r"^(\*|'self'|'none'|https?:|(https?://)?(\*\.)?[\w.-]+(:(\
 def frame_ancestors(value: str) -> str:
     """Return the `frame-ancestors` sources from settings; anything after a `;` is dropped."""
     if not (value or "").strip():
-        return "*"  # unset: the documented default, any site may embed the widget
+        return "'self'"  # unset: only this site; widget host sites are listed explicitly
     sources = [s for s in (value or "").split(";")[0].split() if _SOURCE.match(s)]
     return " ".join(sources) or "'none'"
 
@@ -60,7 +60,7 @@ def content_security_policy(path: str, ancestors: str) -> str:
 class SecurityHeaders:
     """Add CSP, nosniff, no-referrer and no-store to every response."""
 
-    def __init__(self, app: ASGIApp, ancestors: str = "*"):
+    def __init__(self, app: ASGIApp, ancestors: str = "'self'"):
         self.app = app
         self.ancestors = frame_ancestors(ancestors)
 
