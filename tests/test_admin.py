@@ -22,6 +22,7 @@ import pytest
 from bot import ROOT
 from bot.i18n import Translator
 from bot.service import Conversations
+from bot.settings import Settings
 from bot.stats import SMALL
 from bot.store import InMemoryStore, open_store
 from bot.web import admin
@@ -99,7 +100,7 @@ async def store() -> InMemoryStore:
 async def client(tmp_path: Path, store: InMemoryStore) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(tmp_path, store, admin_token=TOKEN)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
     ) as http:
         yield http
 
@@ -176,16 +177,51 @@ async def test_login_form_sets_a_short_strict_httponly_session(client):
     assert response.headers["location"] == "/admin/campaigns"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+    assert "Secure" in cookie
     max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))
     assert 0 < max_age <= 3600
     assert "expires" not in cookie.lower() or max_age
     assert TOKEN not in cookie
 
     assert (await client.get("/admin/campaigns")).status_code == 200
+    session = client.cookies.get("safe_abroad_admin")
     out = await client.post("/admin/logout")
     assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
     client.cookies.clear()
     assert (await client.get("/admin/campaigns")).status_code == 401
+    # L-3: a copy of the cookie taken before logout no longer opens anything either.
+    stolen = {"Cookie": f"safe_abroad_admin={session}"}
+    assert (await client.get("/admin/campaigns", headers=stolen)).status_code == 401
+
+
+async def test_session_cookie_is_secure_unless_on_this_machine_over_http(tmp_path):
+    """L-3: behind a proxy the app may not know the browser used HTTPS; Secure anyway."""
+    app = build_app(tmp_path, InMemoryStore(), admin_token=TOKEN)
+    for base, secure in (("http://chat.example.org", True), ("http://127.0.0.1:8000", False)):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base) as http:
+            response = await http.post("/admin/login", data={"token": TOKEN})
+        assert response.status_code == 303
+        assert ("Secure" in response.headers["set-cookie"]) is secure, base
+
+
+async def test_guessing_the_admin_token_is_throttled(client):
+    """M-6: ten wrong tokens a minute from one address, then 429, even for the right one."""
+    statuses = [
+        (await client.post("/admin/login", data={"token": f"guess-{n}"})).status_code
+        for n in range(12)
+    ]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    blocked = await client.post("/admin/login", data={"token": TOKEN})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
+    bearer = await client.get("/admin/stats.json", headers=BEARER)
+    assert bearer.status_code == 429
+
+
+def test_a_weak_admin_token_is_refused(tmp_path):
+    """M-6: ADMIN_TOKEN=a (or any short token) does not switch admin on."""
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        Settings(data_dir=tmp_path, admin_token="a")
 
 
 async def test_a_forged_expired_or_old_token_session_is_refused(client):
@@ -239,7 +275,7 @@ async def test_campaigns_page_lists_links_qr_codes_and_flyers(client):
         assert f"https://t.me/SafeAbroadBot?start={code}" in page
         assert f"/admin/campaigns/{code}/flyer?size=a6" in page
     assert "https://t.me/SafeAbroadBot?start=ua_centres__uk" in page
-    assert html.escape("http://testserver/chat?c=posters&lang=lt") in page
+    assert html.escape("https://testserver/chat?c=posters&lang=lt") in page
     assert page.count('<svg viewBox="0 0') >= 4  # a QR code per campaign
 
 
@@ -253,7 +289,7 @@ async def test_a_code_not_in_the_list_gets_links_and_a_warning(client):
     ("query", "link"),
     [
         ("lang=uk&channel=telegram", "https://t.me/SafeAbroadBot?start=posters__uk"),
-        ("channel=web", "http://testserver/chat?c=posters"),
+        ("channel=web", "https://testserver/chat?c=posters"),
     ],
 )
 async def test_qr_download_scans_back_to_the_link(client, tmp_path: Path, query, link):

@@ -198,7 +198,9 @@ async def person(proxy: Proxy, n: int) -> list[int]:
             if choice is None:
                 response = await http.get(path, headers=auth)
             else:
-                response = await http.post(f"{path}/messages", json={"choice": choice}, headers=auth)
+                response = await http.post(
+                    f"{path}/messages", json={"choice": choice}, headers=auth
+                )
             statuses.append(response.status_code)
             await asyncio.sleep(0.2)
     return statuses
@@ -314,4 +316,3 @@ def test_upstream_errors_do_not_log_client_addresses(tmp_path: Path) -> None:
     log = proxy.errors()
     assert "127.0.0.77" not in log, log
     assert conversation not in log, log
-

@@ -82,6 +82,16 @@ async def authorized(
     return key, stored
 
 
+async def conversation_of(
+    request: Request, conversation_id: str, service: Service, credentials: Credentials
+) -> tuple[str, Stored]:
+    """The dependency form of `authorized`: credentials are checked before the body is."""
+    return await authorized(request, service, conversation_id, credentials)
+
+
+Authorized = Annotated[tuple[str, Stored], Depends(conversation_of)]
+
+
 def limit_conversation(request: Request, key: str) -> None:
     """Spend one request from the conversation's budget (429 when it is used up)."""
     wait = request.app.state.conversation_limits.take(key)
@@ -143,12 +153,12 @@ async def create_conversation(
 async def send_message(
     request: Request,
     conversation_id: str,
+    conversation: Authorized,
     body: MessageIn,
     service: Service,
-    credentials: Credentials,
 ) -> dict[str, Any]:
     """Apply the person's text or choice and return the bot's answer."""
-    key, stored = await authorized(request, service, conversation_id, credentials)
+    key, stored = conversation
     limit_conversation(request, key)
     try:
         outcome = await service.handle(
@@ -167,10 +177,10 @@ async def send_message(
     summary="Show the pending prompt again (after a reload)",
 )
 async def get_conversation(
-    request: Request, conversation_id: str, service: Service, credentials: Credentials
+    request: Request, conversation_id: str, service: Service, conversation: Authorized
 ) -> dict[str, Any]:
     """Return the prompt waiting for an answer."""
-    key, _stored = await authorized(request, service, conversation_id, credentials)
+    key, _stored = conversation
     limit_conversation(request, key)
     outcome = await service.pending(key)
     if outcome is None:
@@ -186,10 +196,10 @@ async def get_conversation(
     summary="Erase the conversation",
 )
 async def delete_conversation(
-    request: Request, conversation_id: str, service: Service, credentials: Credentials
+    request: Request, conversation_id: str, service: Service, conversation: Authorized
 ) -> Response:
     """Erase every trace of the conversation; later calls with its token get 401."""
-    key, stored = await authorized(request, service, conversation_id, credentials)
+    key, stored = conversation
     # No per-conversation limit here: erasing must always work, even after a burst.
     lang = stored.state.get("lang", "") if isinstance(stored.state, dict) else ""
     await service.erase(key, channel=CHANNEL, lang=lang)

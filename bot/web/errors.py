@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bot.i18n import negotiate
 from bot.store import StoreUnavailable
@@ -109,12 +110,25 @@ def unavailable_message(request: Request) -> str:
     return translator.gettext(lang, TRY_AGAIN) if translator else TRY_AGAIN
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Return the methods some route accepts for this request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every framework and application error to the one error shape."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.retry_after)
+        response = error_response(exc.status, exc.code, exc.message, exc.retry_after)
+        if exc.status == 401:  # RFC 6750: say which scheme is expected
+            response.headers["WWW-Authenticate"] = 'Bearer realm="Safe Abroad"'
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -128,6 +142,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:  # every method of the path, not just one route's
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(RequestValidationError)
