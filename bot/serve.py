@@ -96,10 +96,11 @@ def serve_command(args: argparse.Namespace) -> int:
         log.error("Telegram polling allows one process: set PUBLIC_BASE_URL or use --workers 1")
         return 2
     problems = settings.production_problems(workers)
-    try:
-        settings.pseudonym_key()  # a broken kept secret stops us here, not per request
-    except SecretFileError as error:
-        problems.append(str(error))
+    if not problems:
+        try:
+            settings.pseudonym_key()  # a broken kept secret stops us here, not per request
+        except SecretFileError as error:
+            problems.append(str(error))
     if problems:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)

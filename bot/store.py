@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
@@ -142,6 +143,8 @@ class Stored:
     state: dict[str, Any]
     version: int
     secret_hash: str | None = None
+    #: When it was last written (for idle expiry); None where a store does not say.
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -308,7 +311,8 @@ class InMemoryStore(ConversationStore):
         if found is None:
             return None
         # A copy, as a database would give: callers cannot change what is stored.
-        return self._stored(key, _dump_state(found.state), found.version, found.secret_hash)
+        stored = self._stored(key, _dump_state(found.state), found.version, found.secret_hash)
+        return dataclasses.replace(stored, updated_at=self.updated_at.get(key))
 
     async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
         """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""
@@ -528,11 +532,14 @@ class SqlAlchemyStore(ConversationStore):
         """Return the conversation, or None when there is none."""
         c = conversations.c
         async with self._session() as session:
-            query = select(c.state, c.version, c.secret_hash).where(c.key == key)
+            query = select(c.state, c.version, c.secret_hash, c.updated_at).where(c.key == key)
             row = (await session.execute(query)).first()
         if row is None:
             return None
-        return Stored(key, _load_state(row.state), row.version, row.secret_hash)
+        updated = row.updated_at
+        if updated is not None and updated.tzinfo is None:  # SQLite drops the zone: it is UTC
+            updated = updated.replace(tzinfo=UTC)
+        return Stored(key, _load_state(row.state), row.version, row.secret_hash, updated)
 
     async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
         """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
@@ -78,8 +79,19 @@ async def authorized(
     matches = hmac.compare_digest(expected.encode() or b"-", given.encode())
     if stored is None or not matches:
         raise unauthorized()
+    if _idle_too_long(request, stored):
+        # Left open and forgotten: whoever finds the token later finds nothing.
+        await service.store.delete(key)
+        raise unauthorized()
     request.state.lang = stored.state.get("lang") if isinstance(stored.state, dict) else None
     return key, stored
+
+
+def _idle_too_long(request: Request, stored: Stored) -> bool:
+    minutes = getattr(request.app.state.settings, "web_idle_minutes", 0) or 0
+    if minutes <= 0 or stored.updated_at is None:
+        return False
+    return datetime.now(UTC) - stored.updated_at > timedelta(minutes=minutes)
 
 
 async def conversation_of(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import math
 import traceback
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from bot.i18n import negotiate
 from bot.store import StoreUnavailable
@@ -31,6 +32,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "timeout",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
@@ -111,13 +113,20 @@ def unavailable_message(request: Request) -> str:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Return the methods some route accepts for this request's path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
+    """Return the methods some route accepts for this request's path (routers included)."""
+
+    def collect(routes: list[Any]) -> set[str]:
+        methods: set[str] = set()
+        for route in routes:
+            if route.matches(request.scope)[0] == Match.NONE:
+                continue
             methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+            inner = getattr(route, "original_router", None) or getattr(route, "app", None)
+            if getattr(inner, "routes", None) and not isinstance(route, Mount):
+                methods |= collect(inner.routes)
+        return methods
+
+    return sorted(collect(request.app.router.routes))
 
 
 def install_error_handlers(app: FastAPI) -> None:
