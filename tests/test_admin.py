@@ -34,6 +34,8 @@ TOKEN = "correct-horse-battery-staple-4821"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 TODAY = datetime.now(UTC).date()
+#: Statistics publish whole weeks up to last Sunday: the sample use happened by then.
+LAST_SUNDAY = TODAY - timedelta(days=TODAY.weekday() + 1)
 
 PAGES = [
     "/admin",
@@ -59,34 +61,44 @@ async def fill(store: Any) -> None:
     """Count what a few days of use would count: one small cell in most tables."""
     add = store.count_event
     for days_ago, n in enumerate([12, 3, 9, 14, 7, 2, 11, 8, 6, 10]):
-        day = TODAY - timedelta(days=days_ago)
+        day = LAST_SUNDAY - timedelta(days=days_ago)
         await add(
             "conversation_started", day=day, channel="web", lang="lt", campaign="posters", n=n
         )
     await add(
-        "conversation_started", day=TODAY, channel="telegram", lang="uk", campaign="ua_centres", n=9
+        "conversation_started",
+        day=LAST_SUNDAY,
+        channel="telegram",
+        lang="uk",
+        campaign="ua_centres",
+        n=9,
     )
     await add(
-        "conversation_started", day=TODAY, channel="telegram", lang="ru", campaign="Jonas", n=2
+        "conversation_started",
+        day=LAST_SUNDAY,
+        channel="telegram",
+        lang="ru",
+        campaign="Jonas",
+        n=6,
     )
-    await add("conversation_started", day=TODAY, channel="web", lang="en", campaign="", n=6)
+    await add("conversation_started", day=LAST_SUNDAY, channel="web", lang="en", campaign="", n=6)
     for value, n in (("job_offer", 40), ("romance", 17), ("risk", 25), ("scan", 3)):
-        await add("flow_started", day=TODAY, value=value, n=n)
+        await add("flow_started", day=LAST_SUNDAY, value=value, n=n)
     for value, n in (("job_offer", 31), ("romance", 11), ("risk", 19)):
-        await add("flow_completed", day=TODAY, value=value, n=n)
+        await add("flow_completed", day=LAST_SUNDAY, value=value, n=n)
     for value, n in (("risk:low", 9), ("risk:medium", 6), ("risk:high", 4)):
-        await add("result_level", day=TODAY, value=value, n=n)
+        await add("result_level", day=LAST_SUNDAY, value=value, n=n)
     for value, n in (
         ("documents_taken", 9),
         ("threats", 7),
         ("wages_withheld", 12),
         ("violence", 1),
     ):
-        await add("danger", day=TODAY, value=value, n=n)
-    await add("handoff", day=TODAY, value="LT", n=14)
-    await add("handoff", day=TODAY, value="LT:urgent", n=3)
-    await add("handoff", day=TODAY, value="GB", n=5)
-    await add("erase", day=TODAY, n=4)
+        await add("danger", day=LAST_SUNDAY, value=value, n=n)
+    await add("handoff", day=LAST_SUNDAY, value="LT", n=14)
+    await add("handoff", day=LAST_SUNDAY, value="LT:urgent", n=3)
+    await add("handoff", day=LAST_SUNDAY, value="GB", n=5)
+    await add("erase", day=LAST_SUNDAY, n=4)
 
 
 @pytest.fixture
@@ -327,7 +339,7 @@ async def test_dashboard_shows_charts_and_hides_small_counts(client):
     page = (await client.get("/admin/dashboard", headers=BEARER)).text
     assert page.count('<svg class="chart"') >= 6
     for title in (
-        "Conversations per day",
+        "Conversations per week",
         "Checks: started and finished",
         "Result levels: risk",
         "Danger signals detected",
@@ -421,7 +433,7 @@ def test_dashboard_in_chromium(browser, live_admin):
     assert page.locator("svg.chart").count() >= 6
     # Our stylesheet applied (the CSP lets it in): cards sit on the grey page.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(243, 244, 246)"
-    assert page.locator(".tile .big").first.inner_text() == "99"
+    assert page.locator(".tile .big").first.inner_text() == "103"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-dashboard.png"), full_page=True)
     page.select_option("#campaign", "posters")

@@ -730,7 +730,7 @@ def _filter_form(since: date | None, campaign: str | None, known: dict[str, Camp
 
 
 def _dashboard_body(report: Report, known: dict[str, Campaign], problems: list[str]) -> str:
-    conversations = report.table("conversations_by_day")
+    conversations = report.table("conversations_by_week")
     started, completed = report.table("flows_started"), report.table("flows_completed")
     danger = report.table("danger_categories")
     handoffs = report.table("handoffs_by_urgency")
@@ -750,8 +750,8 @@ def _dashboard_body(report: Report, known: dict[str, Campaign], problems: list[s
     )
     panels = [
         _panel(
-            "Conversations per day",
-            day_chart(conversations.rows, "Conversations per day", since=report.since)
+            "Conversations per week",
+            day_chart(conversations.rows, "Conversations per week", since=report.since, step=7)
             + _withheld(conversations)
             + _total(conversations),
             wide=True,
