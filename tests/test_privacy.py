@@ -270,6 +270,8 @@ async def test_serve_logs_and_database_hold_no_personal_data(
             TELEGRAM_API_BASE_URL=api_url.replace("127.0.0.1", "localhost") + "/bot",
             PUBLIC_BASE_URL="https://bot.example.org" if mode == "webhook" else None,
             TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            # The test plays a reverse proxy on loopback, whose X-Forwarded-For is believed.
+            TRUSTED_PROXIES="127.0.0.1,::1",
         ),
         cwd=tmp_path,
         host="localhost",

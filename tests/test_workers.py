@@ -69,6 +69,8 @@ async def workers(postgres_url: str, tmp_path: Path) -> AsyncIterator[list[Serve
             DATA_DIR=str(tmp_path / f"worker{n}" / "data"),
             LOG_LEVEL="WARNING",
             RATE_LIMIT_PER_CONVERSATION="600",
+            # The test plays the balancer: its X-Forwarded-For is believed (TRUSTED_PROXIES).
+            TRUSTED_PROXIES="127.0.0.1",
         )
         started.append(Serve(env, cwd=tmp_path / f"worker{n}").start())
     try:
