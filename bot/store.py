@@ -143,8 +143,8 @@ class Stored:
     state: dict[str, Any]
     version: int
     secret_hash: str | None = None
-    #: When it was last written (for idle expiry); None where a store does not say.
-    updated_at: datetime | None = None
+    #: When it was last written (for idle expiry), as `get` reads it; not part of equality.
+    updated_at: datetime | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
