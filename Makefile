@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint locales validate bench clean
+.PHONY: run test install lint locales validate bench clean lock
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 ## Run the bot on the embedded defaults: web chat on http://127.0.0.1:8000/chat (Telegram too if TELEGRAM_BOT_TOKEN is set).
+## Ctrl+C stops it (exit status 0). Another port: PORT=8001 make run
 run: install
-	$(PY) -m bot serve
+	@$(PY) -m bot serve
 
 ## Run the whole test suite (installs what it needs first).
 test: install
@@ -32,6 +33,12 @@ locales: install
 
 validate: install
 	$(PY) -m bot validate
+
+## Pin every runtime dependency with its hash (requirements.lock, used by the Dockerfile and CI).
+lock: install
+	$(PY) -m pip lock '.[postgres]' 'setuptools>=77' wheel -o pylock.toml
+	$(PY) .ci/lock.py pylock.toml requirements.lock
+	rm -f pylock.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -164,7 +164,7 @@ async def run_level(
 async def measure(args: argparse.Namespace) -> list[Level]:
     """Start the stand-in, both bots, and run every level interleaved."""
     standin = BotApiStandIn()
-    secret = secrets.token_urlsafe(16)
+    secret = secrets.token_urlsafe(32)
     harness = Harness(standin, secret)
     levels: list[Level] = []
     with temp_dir() as folder:

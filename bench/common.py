@@ -158,7 +158,7 @@ def bench_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]
 
 
 #: Fixed for a run, so a bench can compute the pseudonym a web conversation is stored under.
-PSEUDONYM_SECRET = os.environ.get("BENCH_PSEUDONYM_SECRET", secrets.token_urlsafe(24))
+PSEUDONYM_SECRET = os.environ.get("BENCH_PSEUDONYM_SECRET", secrets.token_urlsafe(32))
 
 
 @dataclass

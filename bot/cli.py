@@ -40,4 +40,13 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging()
     module = importlib.import_module(COMMANDS[args.command][0])
-    return int(getattr(module, f"{args.command}_command")(args) or 0)
+    from pydantic import ValidationError
+
+    try:
+        return int(getattr(module, f"{args.command}_command")(args) or 0)
+    except ValidationError as error:  # a setting is wrong: say which, not a traceback
+        for problem in error.errors():
+            where = ".".join(str(p) for p in problem["loc"]).upper()
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            print(f"error: {where} {message}", file=sys.stderr)
+        return 2

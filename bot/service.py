@@ -8,6 +8,7 @@ re-applying the event on a conflict), and where anonymous statistics are counted
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import random
@@ -67,6 +68,9 @@ class Conversations:
         has just read: the first attempt uses it instead of reading again (the version check
         still catches a concurrent writer, and a retry reads afresh).
         """
+        if isinstance(event, Start) and event.campaign:
+            # Keep only a known code (or "other"): a link's code may carry a name or a number.
+            event = dataclasses.replace(event, campaign=counted_campaign(event.campaign))
         for attempt in range(MAX_ATTEMPTS):
             if attempt:  # someone else wrote first: back off a little, then re-apply
                 await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * attempt)))

@@ -12,9 +12,14 @@ module publishes is either exact and at least 5, or hidden:
   keeps its total and withholds its rows.
 
 Each table is a one-way split (no cross-tabulations), so protecting each table against its
-own total protects it against the others as well. Different filters (--since, --campaign)
-are separate queries; comparing two of them is not covered, which is why only holders of
-ADMIN_TOKEN or the database see statistics at all.
+own total protects it against the others as well.
+
+Across filters (--since, --campaign) and across days, reports are cut from one fixed set
+of cells (`publishable_cells`): whole weeks up to last Sunday (so never today, and no
+number changes while a week is still running), and per week, campaign, language, channel
+and event a group of fewer than 5 is left out of every figure. Every published number
+is then a sum of whole cells of at least 5, so the difference between any two reports,
+whatever their filters, is such a sum as well: it cannot reveal a count of 1 to 4.
 
 `python -m bot stats [--since DATE] [--campaign CODE] [--format table|csv|json]`.
 """
@@ -30,16 +35,20 @@ import sys
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.campaigns import NONE, OTHER, is_valid_code, load_campaigns, stats_bucket
+from bot.campaigns import is_valid_code, load_campaigns, stats_bucket
 from bot.store import EventCount
 
 THRESHOLD = 5
 SMALL = "<5"
 MASKED = "≥5"
 WITHHELD_NOTE = "rows withheld: too few to split without revealing a small count"
+GRAIN_NOTE = (
+    "Whole weeks (Monday to Sunday) up to last Sunday; in each week, a group (campaign, "
+    f"language, channel) with fewer than {THRESHOLD} of something is left out of every figure."
+)
 
 
 class EventSource(Protocol):
@@ -173,29 +182,57 @@ def _sum(events: Iterable[EventCount], key) -> Counter[str]:
     return totals
 
 
+def week_of(day: date) -> date:
+    """Return the Monday of `day`'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def publishable_cells(
+    events: Iterable[EventCount], known: Collection[str], *, today: date
+) -> list[EventCount]:
+    """Return the one set of cells every report is cut from (see the module's notes).
+
+    Daily counters become weekly cells (`day` is the week's Monday) per campaign bucket,
+    language, channel, event and value; the running week is left out, and so is every
+    cell under the threshold.
+    """
+    running = week_of(today)
+    cells: Counter[tuple[date, str, str, str, str, str]] = Counter()
+    for e in events:
+        if e.day < running:
+            bucket = stats_bucket(e.campaign, known)
+            cells[(week_of(e.day), e.name, e.value, e.channel, e.lang, bucket)] += e.count
+    return [EventCount(*cell, count=n) for cell, n in sorted(cells.items()) if n >= THRESHOLD]
+
+
 def build_report(
     events: Iterable[EventCount],
     known: Collection[str],
     *,
     since: date | None = None,
     campaign: str | None = None,
+    weekly: bool = False,
 ) -> Report:
-    """Turn daily counters into published tables; unknown campaign codes count as "other"."""
+    """Turn counters into published tables; unknown campaign codes count as "other".
+
+    `weekly`: the counters are `publishable_cells`, so conversations are shown per week.
+    """
     by_name: dict[str, list[EventCount]] = {}
     for event in events:
         by_name.setdefault(event.name, []).append(event)
     started = by_name.get("conversation_started", [])
     tables = [
         split_table(
-            "conversations_by_day",
-            "Conversations per day",
+            "conversations_by_week" if weekly else "conversations_by_day",
+            "Conversations per week (from Monday)" if weekly else "Conversations per day",
             _sum(started, lambda e: e.day.isoformat()),
             by_key=True,
         ),
         split_table(
             "conversations_by_campaign",
             "Conversations by campaign",
-            _sum(started, lambda e: stats_bucket(e.campaign, known)),
+            # Weekly cells already hold the bucket (a known code, "other" or "none").
+            _sum(started, lambda e: e.campaign if weekly else stats_bucket(e.campaign, known)),
         ),
         split_table(
             "conversations_by_language",
@@ -266,19 +303,23 @@ async def load_report(
     since: date | None = None,
     campaign: str | None = None,
     known: Collection[str] | None = None,
+    today: date | None = None,
 ) -> Report:
-    """Read the counters for a period (and campaign, or "other" / "none") and publish them."""
+    """Publish the weeks from `since`'s week on (and one campaign, or "other" / "none").
+
+    Every filter cuts the same `publishable_cells`, so two reports never differ by less
+    than a whole cell of at least 5.
+    """
     if known is None:
         known = set(load_campaigns())
-    if campaign in (OTHER, NONE):
-        events = [
-            e
-            for e in await store.events(since, None)
-            if stats_bucket(e.campaign, known) == campaign
-        ]
-    else:
-        events = list(await store.events(since, campaign))
-    return build_report(events, known, since=since, campaign=campaign)
+    today = today or datetime.now(UTC).date()
+    start = week_of(since) if since else None
+    cells = [
+        cell
+        for cell in publishable_cells(await store.events(None, None), known, today=today)
+        if (start is None or cell.day >= start) and (campaign is None or cell.campaign == campaign)
+    ]
+    return build_report(cells, known, since=start, campaign=campaign, weekly=True)
 
 
 # Output -------------------------------------------------------------------------------
@@ -292,7 +333,7 @@ def _heading(report: Report) -> str:
 
 LEGEND = (
     f"Counts of 1-4 are shown as {SMALL}; {MASKED} hides a larger count that would let a "
-    f"{SMALL} be worked out from the total."
+    f"{SMALL} be worked out from the total. {GRAIN_NOTE}"
 )
 
 
@@ -340,6 +381,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "since": report.since.isoformat() if report.since else None,
         "campaign": report.campaign,
         "threshold": THRESHOLD,
+        "note": GRAIN_NOTE,
         "tables": [
             {
                 "name": table.name,

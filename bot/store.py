@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
+import fcntl
 import json
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -139,6 +143,8 @@ class Stored:
     state: dict[str, Any]
     version: int
     secret_hash: str | None = None
+    #: When it was last written (for idle expiry), as `get` reads it; not part of equality.
+    updated_at: datetime | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -305,7 +311,8 @@ class InMemoryStore(ConversationStore):
         if found is None:
             return None
         # A copy, as a database would give: callers cannot change what is stored.
-        return self._stored(key, _dump_state(found.state), found.version, found.secret_hash)
+        stored = self._stored(key, _dump_state(found.state), found.version, found.secret_hash)
+        return dataclasses.replace(stored, updated_at=self.updated_at.get(key))
 
     async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
         """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""
@@ -525,11 +532,14 @@ class SqlAlchemyStore(ConversationStore):
         """Return the conversation, or None when there is none."""
         c = conversations.c
         async with self._session() as session:
-            query = select(c.state, c.version, c.secret_hash).where(c.key == key)
+            query = select(c.state, c.version, c.secret_hash, c.updated_at).where(c.key == key)
             row = (await session.execute(query)).first()
         if row is None:
             return None
-        return Stored(key, _load_state(row.state), row.version, row.secret_hash)
+        updated = row.updated_at
+        if updated is not None and updated.tzinfo is None:  # SQLite drops the zone: it is UTC
+            updated = updated.replace(tzinfo=UTC)
+        return Stored(key, _load_state(row.state), row.version, row.secret_hash, updated)
 
     async def create(self, key: str, state: dict, secret_hash: str | None = None) -> Stored:
         """Store a new conversation at version 1; raise AlreadyExists if the key is taken."""
@@ -698,14 +708,41 @@ def _upgrade_on(connection: Connection) -> None:
 
 
 def ensure_folder(url: URL) -> None:
-    """Create the folder of a SQLite file (the default lives in `data/`, which may not exist)."""
+    """Create the folder of a SQLite file, and the file itself, readable by us alone.
+
+    The default lives in `data/`, which may not exist. SQLite gives its `-wal` and `-shm`
+    files the database file's mode, so creating the file 0600 keeps all three private.
+    """
     path = _sqlite_file(url)
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        if not path.exists():
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except OSError as error:
         raise StoreUnavailable(f"cannot create the database folder ({error.strerror})") from error
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(url: URL) -> AsyncIterator[None]:
+    """Let one process at a time migrate a SQLite file (a no-op for other databases).
+
+    Two processes starting on a new file would otherwise both switch it to WAL mode and
+    create tables at once, and one of them fails with "database is locked".
+    """
+    path = _sqlite_file(url)
+    if path is None:
+        yield
+        return
+    fd = os.open(f"{path}.migrate-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 async def upgrade_database(url: str | URL) -> None:
@@ -718,7 +755,7 @@ async def upgrade_database(url: str | URL) -> None:
     extra = {"isolation_level": "AUTOCOMMIT"} if backend == "sqlite" else {}
     engine = make_engine(url, poolclass=NullPool, **extra)
     try:
-        async with engine.connect() as connection:
+        async with _migration_lock(url), engine.connect() as connection:
             if backend == "sqlite":
                 await connection.exec_driver_sql("BEGIN IMMEDIATE")
                 try:

@@ -9,8 +9,16 @@ import pytest
 
 from bot import DIALOGS_DIR, LOCALES_DIR
 
+# Child processes (`python -m bot ...` from a temporary folder) import this checkout's code,
+# not whichever copy of the package the virtual environment has installed.
+_CHECKOUT = str(Path(__file__).resolve().parent.parent)
+if _CHECKOUT not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_CHECKOUT, os.environ.get("PYTHONPATH", "")) if p
+    )
+
 # Tests never read a developer's .env or write into the repository's ./data.
-os.environ.setdefault("PSEUDONYM_SECRET", "test-pseudonym-secret")
+os.environ.setdefault("PSEUDONYM_SECRET", "test-pseudonym-secret-0123456789abcdef-padding")
 
 
 @pytest.fixture(autouse=True)

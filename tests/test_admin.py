@@ -22,6 +22,7 @@ import pytest
 from bot import ROOT
 from bot.i18n import Translator
 from bot.service import Conversations
+from bot.settings import Settings
 from bot.stats import SMALL
 from bot.store import InMemoryStore, open_store
 from bot.web import admin
@@ -33,6 +34,8 @@ TOKEN = "correct-horse-battery-staple-4821"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 TODAY = datetime.now(UTC).date()
+#: Statistics publish whole weeks up to last Sunday: the sample use happened by then.
+LAST_SUNDAY = TODAY - timedelta(days=TODAY.weekday() + 1)
 
 PAGES = [
     "/admin",
@@ -58,34 +61,44 @@ async def fill(store: Any) -> None:
     """Count what a few days of use would count: one small cell in most tables."""
     add = store.count_event
     for days_ago, n in enumerate([12, 3, 9, 14, 7, 2, 11, 8, 6, 10]):
-        day = TODAY - timedelta(days=days_ago)
+        day = LAST_SUNDAY - timedelta(days=days_ago)
         await add(
             "conversation_started", day=day, channel="web", lang="lt", campaign="posters", n=n
         )
     await add(
-        "conversation_started", day=TODAY, channel="telegram", lang="uk", campaign="ua_centres", n=9
+        "conversation_started",
+        day=LAST_SUNDAY,
+        channel="telegram",
+        lang="uk",
+        campaign="ua_centres",
+        n=9,
     )
     await add(
-        "conversation_started", day=TODAY, channel="telegram", lang="ru", campaign="Jonas", n=2
+        "conversation_started",
+        day=LAST_SUNDAY,
+        channel="telegram",
+        lang="ru",
+        campaign="Jonas",
+        n=6,
     )
-    await add("conversation_started", day=TODAY, channel="web", lang="en", campaign="", n=6)
+    await add("conversation_started", day=LAST_SUNDAY, channel="web", lang="en", campaign="", n=6)
     for value, n in (("job_offer", 40), ("romance", 17), ("risk", 25), ("scan", 3)):
-        await add("flow_started", day=TODAY, value=value, n=n)
+        await add("flow_started", day=LAST_SUNDAY, value=value, n=n)
     for value, n in (("job_offer", 31), ("romance", 11), ("risk", 19)):
-        await add("flow_completed", day=TODAY, value=value, n=n)
+        await add("flow_completed", day=LAST_SUNDAY, value=value, n=n)
     for value, n in (("risk:low", 9), ("risk:medium", 6), ("risk:high", 4)):
-        await add("result_level", day=TODAY, value=value, n=n)
+        await add("result_level", day=LAST_SUNDAY, value=value, n=n)
     for value, n in (
         ("documents_taken", 9),
         ("threats", 7),
         ("wages_withheld", 12),
         ("violence", 1),
     ):
-        await add("danger", day=TODAY, value=value, n=n)
-    await add("handoff", day=TODAY, value="LT", n=14)
-    await add("handoff", day=TODAY, value="LT:urgent", n=3)
-    await add("handoff", day=TODAY, value="GB", n=5)
-    await add("erase", day=TODAY, n=4)
+        await add("danger", day=LAST_SUNDAY, value=value, n=n)
+    await add("handoff", day=LAST_SUNDAY, value="LT", n=14)
+    await add("handoff", day=LAST_SUNDAY, value="LT:urgent", n=3)
+    await add("handoff", day=LAST_SUNDAY, value="GB", n=5)
+    await add("erase", day=LAST_SUNDAY, n=4)
 
 
 @pytest.fixture
@@ -99,7 +112,7 @@ async def store() -> InMemoryStore:
 async def client(tmp_path: Path, store: InMemoryStore) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(tmp_path, store, admin_token=TOKEN)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
     ) as http:
         yield http
 
@@ -176,16 +189,51 @@ async def test_login_form_sets_a_short_strict_httponly_session(client):
     assert response.headers["location"] == "/admin/campaigns"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+    assert "Secure" in cookie
     max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))
     assert 0 < max_age <= 3600
     assert "expires" not in cookie.lower() or max_age
     assert TOKEN not in cookie
 
     assert (await client.get("/admin/campaigns")).status_code == 200
+    session = client.cookies.get("safe_abroad_admin")
     out = await client.post("/admin/logout")
     assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
     client.cookies.clear()
     assert (await client.get("/admin/campaigns")).status_code == 401
+    # L-3: a copy of the cookie taken before logout no longer opens anything either.
+    stolen = {"Cookie": f"safe_abroad_admin={session}"}
+    assert (await client.get("/admin/campaigns", headers=stolen)).status_code == 401
+
+
+async def test_session_cookie_is_secure_unless_on_this_machine_over_http(tmp_path):
+    """L-3: behind a proxy the app may not know the browser used HTTPS; Secure anyway."""
+    app = build_app(tmp_path, InMemoryStore(), admin_token=TOKEN)
+    for base, secure in (("http://chat.example.org", True), ("http://127.0.0.1:8000", False)):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base) as http:
+            response = await http.post("/admin/login", data={"token": TOKEN})
+        assert response.status_code == 303
+        assert ("Secure" in response.headers["set-cookie"]) is secure, base
+
+
+async def test_guessing_the_admin_token_is_throttled(client):
+    """M-6: ten wrong tokens a minute from one address, then 429, even for the right one."""
+    statuses = [
+        (await client.post("/admin/login", data={"token": f"guess-{n}"})).status_code
+        for n in range(12)
+    ]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    blocked = await client.post("/admin/login", data={"token": TOKEN})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
+    bearer = await client.get("/admin/stats.json", headers=BEARER)
+    assert bearer.status_code == 429
+
+
+def test_a_weak_admin_token_is_refused(tmp_path):
+    """M-6: ADMIN_TOKEN=a (or any short token) does not switch admin on."""
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        Settings(data_dir=tmp_path, admin_token="a")
 
 
 async def test_a_forged_expired_or_old_token_session_is_refused(client):
@@ -239,7 +287,7 @@ async def test_campaigns_page_lists_links_qr_codes_and_flyers(client):
         assert f"https://t.me/SafeAbroadBot?start={code}" in page
         assert f"/admin/campaigns/{code}/flyer?size=a6" in page
     assert "https://t.me/SafeAbroadBot?start=ua_centres__uk" in page
-    assert html.escape("http://testserver/chat?c=posters&lang=lt") in page
+    assert html.escape("https://testserver/chat?c=posters&lang=lt") in page
     assert page.count('<svg viewBox="0 0') >= 4  # a QR code per campaign
 
 
@@ -253,7 +301,7 @@ async def test_a_code_not_in_the_list_gets_links_and_a_warning(client):
     ("query", "link"),
     [
         ("lang=uk&channel=telegram", "https://t.me/SafeAbroadBot?start=posters__uk"),
-        ("channel=web", "http://testserver/chat?c=posters"),
+        ("channel=web", "https://testserver/chat?c=posters"),
     ],
 )
 async def test_qr_download_scans_back_to_the_link(client, tmp_path: Path, query, link):
@@ -291,7 +339,7 @@ async def test_dashboard_shows_charts_and_hides_small_counts(client):
     page = (await client.get("/admin/dashboard", headers=BEARER)).text
     assert page.count('<svg class="chart"') >= 6
     for title in (
-        "Conversations per day",
+        "Conversations per week",
         "Checks: started and finished",
         "Result levels: risk",
         "Danger signals detected",
@@ -385,7 +433,7 @@ def test_dashboard_in_chromium(browser, live_admin):
     assert page.locator("svg.chart").count() >= 6
     # Our stylesheet applied (the CSP lets it in): cards sit on the grey page.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(243, 244, 246)"
-    assert page.locator(".tile .big").first.inner_text() == "99"
+    assert page.locator(".tile .big").first.inner_text() == "103"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-dashboard.png"), full_page=True)
     page.select_option("#campaign", "posters")

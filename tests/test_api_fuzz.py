@@ -30,7 +30,7 @@ from bot.web.limits import Rate, TokenBuckets
 pytestmark = pytest.mark.timeout(240)
 
 API = "/api/v1/conversations"
-ADMIN_TOKEN = "fuzz-admin-token"
+ADMIN_TOKEN = "fuzz-admin-token-0123456789abcdef-padding"
 FUZZ = settings(
     max_examples=300,
     deadline=None,
@@ -45,7 +45,7 @@ def app(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The real app over an in-memory store, with admin on and rate limits off."""
     settings_ = Settings(
         data_dir=tmp_path_factory.mktemp("fuzz") / "data",
-        pseudonym_secret="fuzz-pseudonyms",
+        pseudonym_secret="fuzz-pseudonyms-0123456789abcdef-padding",
         admin_token=ADMIN_TOKEN,
     )
     built = create_app(settings_, service=Conversations(engine, InMemoryStore()))

@@ -58,8 +58,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def server(live_server: Any) -> LiveServer:
-    """The app on a free loopback port."""
-    return live_server()
+    """The app on a free loopback port; the widget's test host sites may frame it."""
+    return live_server(frame_ancestors="http://localhost:*")
 
 
 class Watched:
@@ -486,6 +486,45 @@ def test_widget_on_another_origin_opens_the_chat_and_leaves_the_host_alone(
     launcher.wait_for()
     assert host.url == site.url  # the widget closed; the host page stays unless told otherwise
     _wait_until_gone(server, saved)
+    assert page.problems == []
+
+
+def test_a_site_not_listed_cannot_frame_the_chat(
+    page: Watched, live_server: Any, host_site: Any
+) -> None:
+    """M-3: by default only the bot's own site may frame /chat (FRAME_ANCESTORS='self')."""
+    own = live_server()  # the default settings
+    site = HostSite(HOST_PAGE.format(chat=own.url, attrs='data-lang="en"', html_lang="en"))
+    try:
+        host = page.page
+        host.goto(site.url)
+        host.get_by_test_id("launcher").click()
+        host.locator("safe-abroad-widget iframe").wait_for()
+        host.wait_for_timeout(1500)
+        frame = host.frame_locator("safe-abroad-widget iframe")
+        assert frame.get_by_test_id("message").count() == 0
+    finally:
+        site.close()
+
+
+def test_an_old_chat_is_not_resumed_after_back_or_a_restored_tab(
+    page: Watched, server: LiveServer
+) -> None:
+    """L-2: after 30 minutes the page starts afresh and erases the old conversation."""
+    chat = open_chat(page, server, "lang=en")
+    click_choice(chat, "job offer")
+    old = stored_conversation(chat)
+    assert conversation_status(server, old) == 200
+    chat.evaluate(
+        "() => { const s = JSON.parse(sessionStorage.getItem('safe-abroad'));"
+        " s.savedAt = Date.now() - 31 * 60 * 1000;"
+        " sessionStorage.setItem('safe-abroad', JSON.stringify(s)); }"
+    )
+    chat.reload()
+    chat.get_by_test_id("message").first.wait_for()
+    new = stored_conversation(chat)
+    assert new["id"] != old["id"]
+    _wait_until_gone(server, old)
     assert page.problems == []
 
 

@@ -55,7 +55,7 @@ from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
 pytestmark = pytest.mark.timeout(120)
 
-PSEUDONYM_SECRET = "fault-test-pseudonyms"
+PSEUDONYM_SECRET = "fault-test-pseudonyms-0123456789abcdef-padding"
 
 
 @pytest.fixture
@@ -352,7 +352,7 @@ async def test_a_killed_server_resumes_the_web_conversation_at_the_same_step(
 class Exploding(Engine):
     """The real engine, with a bug that hits only conversations of one campaign."""
 
-    campaign = "boom"
+    campaign = "ua_centres"
     armed = True
     #: What the exception says; a log line must never repeat an exception's message.
     message = MARKER
@@ -396,7 +396,7 @@ async def one_persons_bug(
     buggy: Exploding, service: Conversations, http: httpx.AsyncClient, caplog: Any
 ) -> None:
     store = service.store
-    victim = await WebChat(http).start("lt", campaign="boom")
+    victim = await WebChat(http).start("lt", campaign=Exploding.campaign)
     others = [await WebChat(http).start(lang) for lang in ("en", "ru", "uk")]
     victim_key = pseudonym(PSEUDONYM_SECRET.encode(), "web", victim.id)
     version = (await store.get(victim_key)).version

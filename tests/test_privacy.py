@@ -60,8 +60,8 @@ from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
 pytestmark = pytest.mark.timeout(120)
 
-PSEUDONYM_SECRET = "privacy-test-pseudonyms"
-WEBHOOK_SECRET = "privacy-webhook-secret-5f1c"
+PSEUDONYM_SECRET = "privacy-test-pseudonyms-0123456789abcdef-padding"
+WEBHOOK_SECRET = "privacy-webhook-secret-5f1c-0123456789abcdef-padding"
 CLIENT_IP = "203.0.113.7"
 FORWARDED_IP = "198.51.100.23"
 CATEGORY = "documents_taken"  # what the detector keeps of MARKER
@@ -262,7 +262,9 @@ async def test_serve_logs_and_database_hold_no_personal_data(
     server = Serve(
         subprocess_env(
             DATA_DIR=str(data),
-            PSEUDONYM_SECRET=None,  # generated and kept on first run
+            # Polling: generated and kept on first run. A webhook is production-like, so
+            # `serve` insists on an explicit key there.
+            PSEUDONYM_SECRET=None if mode == "polling" else PSEUDONYM_SECRET,
             LOG_FORMAT=log_format,
             LOG_LEVEL="DEBUG",
             TELEGRAM_BOT_TOKEN=TOKEN,
@@ -270,6 +272,8 @@ async def test_serve_logs_and_database_hold_no_personal_data(
             TELEGRAM_API_BASE_URL=api_url.replace("127.0.0.1", "localhost") + "/bot",
             PUBLIC_BASE_URL="https://bot.example.org" if mode == "webhook" else None,
             TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            # The test plays a reverse proxy on loopback, whose X-Forwarded-For is believed.
+            TRUSTED_PROXIES="127.0.0.1,::1",
         ),
         cwd=tmp_path,
         host="localhost",

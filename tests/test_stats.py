@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from bot.stats import (
     MASKED,
     SMALL,
+    Row,
     Table,
     build_report,
     load_report,
@@ -29,6 +31,8 @@ from bot.stats import (
 from bot.store import EventCount, InMemoryStore, open_store
 
 DAY = date(2026, 3, 2)
+#: A Thursday well after DAY: statistics stop at the Sunday before it.
+TODAY_FOR_TEST = date(2026, 4, 2)
 KNOWN = {"posters", "job_fairs"}
 
 
@@ -205,19 +209,74 @@ def test_every_output_hides_small_counts():
         assert not number.isdigit() or int(number) == 0 or int(number) >= 5, line
 
 
-async def test_report_for_other_and_none_campaigns():
+async def stored(events: list[EventCount]) -> InMemoryStore:
     store = InMemoryStore()
-    for e in sample_events():
+    for e in events:
         await store.count_event(
             e.name, day=e.day, channel=e.channel, lang=e.lang, campaign=e.campaign,
             value=e.value, n=e.count,
         )  # fmt: skip
+    return store
+
+
+async def test_report_for_other_and_none_campaigns():
+    store = await stored(sample_events())
+    # Jonas_Petraitis's 2 conversations are a cell under 5: left out everywhere.
     other = await load_report(store, campaign="other", known=KNOWN)
-    assert other.table("conversations_by_day").total_shown == SMALL
+    assert other.table("conversations_by_week").total_shown == "0"
     none = await load_report(store, campaign="none", known=KNOWN)
     assert none.table("conversations_by_language").get("en").shown == "9"
+    # `since` starts at its week's Monday: DAY + 1 is in DAY's week.
     later = await load_report(store, since=DAY + timedelta(days=1), known=KNOWN)
-    assert later.table("conversations_by_day").total_shown == "9"
+    assert later.since == DAY
+    assert later.table("conversations_by_week").total_shown == "51"
+
+
+async def test_no_two_reports_differ_by_a_small_count():
+    """M-4: comparing a report with a narrower one (later start, one campaign) never shows
+    a difference of 1 to 4: what the narrower one leaves out is whole cells of 5 or more."""
+    week = timedelta(days=7)
+    events = [
+        # One person from the job fair reported violence; everyone else, other things.
+        event("danger", 1, value="violence", campaign="job_fairs", day=DAY + week),
+        event("danger", 6, value="violence", campaign="posters", day=DAY + week),
+        event("danger", 9, value="documents_taken", campaign="posters", day=DAY),
+        event("danger", 7, value="documents_taken", campaign="job_fairs", day=DAY + week),
+        event("conversation_started", 2, campaign="job_fairs", day=DAY + 2 * week),
+        event("conversation_started", 30, campaign="posters", day=DAY + 2 * week),
+        # Today (and this running week): never published.
+        event("danger", 3, value="violence", campaign="posters", day=TODAY_FOR_TEST),
+    ]
+    store = await stored(events)
+    filters = [
+        {"since": since, "campaign": campaign}
+        for since in (None, DAY, DAY + week, DAY + week + timedelta(days=3), DAY + 2 * week)
+        for campaign in (None, "posters", "job_fairs", "other", "none")
+    ]
+
+    def within(narrow: dict, wide: dict) -> bool:
+        later = wide["since"] is None or (narrow["since"] or DAY) >= wide["since"]
+        return later and wide["campaign"] in (None, narrow["campaign"])
+
+    numbers = []
+    for f in filters:
+        report = await load_report(store, known=KNOWN, today=TODAY_FOR_TEST, **f)
+        numbers.append(
+            {
+                (t.name, r.key): r.value or 0
+                for t in report.tables
+                for r in (*t.rows, Row("total", t.total, ""))
+            }
+        )
+    keys = set().union(*numbers)
+    for (f1, one), (f2, two) in itertools.product(zip(filters, numbers, strict=True), repeat=2):
+        if within(f1, f2):
+            for key in keys:
+                difference = abs(one.get(key, 0) - two.get(key, 0))
+                assert difference == 0 or difference >= 5, (key, one.get(key), two.get(key))
+    everything = numbers[0]
+    assert everything[("danger_categories", "violence")] == 6  # the job fair's 1 is left out
+    assert everything[("danger_categories", "documents_taken")] == 16
 
 
 # The command line --------------------------------------------------------------------
@@ -255,8 +314,8 @@ def test_stats_cli_prints_a_table(filled_database):
     assert "Conversations by campaign" in out and "Danger signals detected" in out
     lines = {tuple(line.split()) for line in out.splitlines()}
     assert ("posters", "30") in lines
-    assert ("violence", SMALL) in lines
-    assert ("total", "53") in lines
+    assert ("violence", SMALL) not in lines  # a single report: left out, not shown as <5
+    assert ("total", "51") in lines
     assert "Jonas" not in out
 
 
@@ -266,8 +325,8 @@ def test_stats_cli_writes_csv(filled_database):
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == ["table", "key", "count"]
     assert ["conversations_by_language", "lt", "30"] in rows
-    assert ["conversations_by_language", "uk", SMALL] in rows
-    assert ["conversations_by_language", "total", "53"] in rows
+    assert not any(row[:2] == ["conversations_by_language", "uk"] for row in rows)
+    assert ["conversations_by_language", "total", "51"] in rows
     for cell in published_cells(result.stdout):
         assert cell in (SMALL, MASKED, "0") or int(cell) >= 5
 
@@ -278,11 +337,12 @@ def test_stats_cli_writes_json_for_one_campaign_since_a_day(filled_database):
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["campaign"] == "posters" and data["since"] == "2026-03-01"
-    assert data["threshold"] == 5
+    # The report starts on the Monday of that day's week.
+    assert data["campaign"] == "posters" and data["since"] == "2026-02-23"
+    assert data["threshold"] == 5 and "Whole weeks" in data["note"]
     tables = {t["name"]: t for t in data["tables"]}
     assert tables["conversations_by_language"]["rows"] == [{"key": "lt", "count": 30}]
-    assert tables["danger_categories"]["total"] == 15
+    assert tables["danger_categories"]["total"] == 14
 
 
 def test_stats_cli_rejects_a_bad_campaign(filled_database):

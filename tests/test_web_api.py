@@ -113,11 +113,30 @@ async def test_accept_language_sets_the_language_and_asks_to_confirm(api: Web) -
 
 
 async def test_campaign_is_remembered_with_the_conversation(api: Web) -> None:
-    conversation = await api.start("lt", campaign="poster-vilnius")
+    conversation = await api.start("lt", campaign="posters")
 
     stored = await api.store.get(key_of(api, conversation))
 
-    assert stored is not None and stored.state["campaign"] == "poster-vilnius"
+    assert stored is not None and stored.state["campaign"] == "posters"
+
+
+async def test_an_unlisted_campaign_code_is_kept_only_as_other(api: Web) -> None:
+    """L-1: a per-person link (a name, a phone number) never reaches the database."""
+    conversation = await api.start("en", campaign="Olena_Kovalenko_380501234567")
+
+    stored = await api.store.get(key_of(api, conversation))
+
+    assert stored is not None and stored.state["campaign"] == "other"
+    rows = repr(await api.store.events())
+    assert "Olena" not in rows and "380501234567" not in rows
+
+
+@pytest.mark.parametrize("campaign", ["abc\n", "a.b", "x" * 65, "a b"])
+async def test_a_campaign_code_is_matched_whole(api: Web, campaign: str) -> None:
+    """L-1: `$` alone lets a final newline through; the whole code must match."""
+    response = await api.http.post("/api/v1/conversations", json={"campaign": campaign})
+    assert response.status_code == 422
+    assert "'.'" not in response.json()["error"]["message"]
 
 
 # ----------------------------------------------------------------------------- messages

@@ -106,10 +106,12 @@ async def test_frame_ancestors_setting_cannot_inject_a_directive(
     assert policy.endswith("frame-ancestors https://a.example")
 
 
-async def test_chat_frame_ancestors_default_to_any_site(api: Web) -> None:
+async def test_chat_may_be_framed_only_by_its_own_site_by_default(api: Web) -> None:
+    """M-3: an unknown site cannot frame the chat (and cover the hotline card) by default."""
     policy = (await api.http.get("/chat")).headers["Content-Security-Policy"]
 
-    assert policy.endswith("frame-ancestors *")
+    assert policy.endswith("frame-ancestors 'self'")
+    assert "*" not in policy
 
 
 async def test_widget_script_carries_its_words_and_may_load_anywhere(api: Web) -> None:

@@ -32,7 +32,7 @@ from tests.privacy_helpers import OUT_OF_DATE, Serve, subprocess_env, t
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-PSEUDONYM_SECRET = "two-workers-one-secret"
+PSEUDONYM_SECRET = "two-workers-one-secret-0123456789abcdef-padding"
 CONVERSATIONS = 20
 #: Conversations in flight at once: up to three requests each, so at most ~30 database
 #: connections in all; the local server is shared and allows 100.
@@ -69,6 +69,8 @@ async def workers(postgres_url: str, tmp_path: Path) -> AsyncIterator[list[Serve
             DATA_DIR=str(tmp_path / f"worker{n}" / "data"),
             LOG_LEVEL="WARNING",
             RATE_LIMIT_PER_CONVERSATION="600",
+            # The test plays the balancer: its X-Forwarded-For is believed (TRUSTED_PROXIES).
+            TRUSTED_PROXIES="127.0.0.1",
         )
         started.append(Serve(env, cwd=tmp_path / f"worker{n}").start())
     try:

@@ -51,7 +51,7 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     """Return settings whose data (SQLite file, secrets) live under `tmp_path`."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
-        "pseudonym_secret": "web-test-pseudonym-secret",
+        "pseudonym_secret": "web-test-pseudonym-secret-0123456789abcdef-padding",
         "telegram_bot_token": None,
         "database_url": "",
     }

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import html
 import io
+import logging
 import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -54,11 +55,18 @@ from bot.stats import (
     report_json,
 )
 from bot.web.charts import RED, Bar, bar_chart, day_chart, funnel_chart
+from bot.web.limits import Rate, TokenBuckets
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "admin_static"
 SESSION_COOKIE = "safe_abroad_admin"
 SESSION_SECONDS = 30 * 60
 LOGIN_FORM_LIMIT = 4096
+#: Wrong admin tokens per client address and in all: the one that spends the bucket (the
+#: 10th, the 30th) blocks further tries, with 429, until the bucket refills a little.
+FAILURES_PER_ADDRESS = Rate(per_minute=10, burst=9)
+FAILURES_IN_ALL = Rate(per_minute=30, burst=29)
 SIZES = ("a6", "a4")
 
 #: The Lithuanian national anti-trafficking helpline (facts.md §4.1): 24/7, free in Lithuania.
@@ -118,17 +126,92 @@ def session_valid(token: bytes, value: str, now: float | None = None) -> bool:
     return moment < int(expires) <= moment + SESSION_SECONDS
 
 
+class AdminGuard:
+    """Per-process memory of failed admin logins and of sessions ended by logging out.
+
+    Failures are counted per client address (a keyed hash, in memory, as the API's rate
+    limits do) and in all, so guessing the token is slow from one address and from many.
+    """
+
+    def __init__(self) -> None:
+        self.per_address = TokenBuckets(FAILURES_PER_ADDRESS)
+        self.in_all = TokenBuckets(FAILURES_IN_ALL)
+        self.blocked: dict[str, float] = {}
+        self.revoked: dict[str, float] = {}  # session nonce -> its expiry
+        self.failures = 0
+
+    def wait(self, address: str) -> float:
+        """Seconds this address must wait before trying a token again (0: it may try)."""
+        now = time.monotonic()
+        return max(0.0, self.blocked.get(address, 0.0) - now, self.blocked.get("", 0.0) - now)
+
+    def failed(self, address: str) -> None:
+        """Count one wrong token; block the address (or everyone) once a budget is spent."""
+        now = time.monotonic()
+        self.failures += 1
+        for key, buckets in ((address, self.per_address), ("", self.in_all)):
+            if wait := buckets.take(key or "*"):
+                self.blocked[key] = now + wait
+        if self.failures % 10 == 1:
+            log.warning("admin: %d wrong tokens since start (no addresses kept)", self.failures)
+
+    def revoke(self, cookie: str) -> None:
+        """Remember that this session ended; it stays refused until it would have expired."""
+        body, _, _ = cookie.rpartition(".")
+        expires, _, nonce = body.partition(".")
+        if nonce and expires.isdigit():
+            now = time.time()
+            self.revoked = {n: e for n, e in self.revoked.items() if e > now}
+            self.revoked[nonce] = float(expires)
+
+    def is_revoked(self, cookie: str) -> bool:
+        body, _, _ = cookie.rpartition(".")
+        return body.partition(".")[2] in self.revoked
+
+
+def _admin_guard(request: Request) -> AdminGuard:
+    state = request.app.state
+    if getattr(state, "admin_guard", None) is None:
+        state.admin_guard = AdminGuard()
+    return state.admin_guard
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _authorized(request: Request, token: bytes) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and given.strip():
-        return _same(given.strip().encode(), token)
+        if _same(given.strip().encode(), token):
+            return True
+        _admin_guard(request).failed(_address(request))
+        return False
     cookie = request.cookies.get(SESSION_COOKIE)
-    return bool(cookie) and session_valid(token, cookie)
+    if not cookie or _admin_guard(request).is_revoked(cookie):
+        return False
+    return session_valid(token, cookie)
+
+
+def _too_many(request: Request, *, page: bool) -> Response | None:
+    """Answer 429 while this address (or everyone) has spent its wrong-token budget."""
+    wait = _admin_guard(request).wait(_address(request))
+    if not wait:
+        return None
+    headers = {"Retry-After": str(max(1, int(wait + 0.999)))}
+    text = "Too many wrong tokens. Please wait a minute and try again."
+    if not page:
+        return JSONResponse(
+            {"error": {"code": "rate_limited", "message": text}}, status_code=429, headers=headers
+        )
+    return _login_page("/admin", status=429, headers=headers, error=text)
 
 
 def _guard(request: Request, *, page: bool = True) -> Response | None:
     """Return the 401 answer (a login page, or JSON for data) unless the request may pass."""
     token = _admin_token(request)
+    if (blocked := _too_many(request, page=page)) is not None:
+        return blocked
     if _authorized(request, token):
         return None
     headers = {"WWW-Authenticate": 'Bearer realm="Safe Abroad admin"'}
@@ -149,9 +232,19 @@ def _safe_next(target: str) -> str:
     return "/admin"
 
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
 def _secure(request: Request) -> bool:
+    """Mark the cookie `Secure` always, except for plain HTTP on this machine itself.
+
+    Behind a proxy that is not in TRUSTED_PROXIES the app cannot tell that the browser
+    used HTTPS, so it does not try to: a session must never travel in clear text.
+    """
     base = request.app.state.settings.public_base_url or ""
-    return request.url.scheme == "https" or base.startswith("https://")
+    if request.url.scheme == "https" or base.startswith("https://"):
+        return True
+    return (request.url.hostname or "") not in LOOPBACK_NAMES
 
 
 # Page frame ---------------------------------------------------------------------------
@@ -231,11 +324,14 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """Check the token from the form; on success set a short-lived session cookie."""
     token = _admin_token(request)
+    if (blocked := _too_many(request, page=True)) is not None:
+        return blocked
     raw = await request.body()
     fields = parse_qs(raw[:LOGIN_FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=4)
     given = (fields.get("token") or [""])[0]
     target = _safe_next((fields.get("next") or ["/admin"])[0])
     if not given or not _same(given.encode(), token):
+        _admin_guard(request).failed(_address(request))
         return _login_page(target, status=401, error="That token is not right.")
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -252,8 +348,10 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    """Forget the session cookie in this browser."""
+    """End the session: refused from now on, and forgotten by this browser."""
     _admin_token(request)
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        _admin_guard(request).revoke(cookie)
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path="/admin", secure=_secure(request), httponly=True, samesite="strict"
@@ -632,7 +730,7 @@ def _filter_form(since: date | None, campaign: str | None, known: dict[str, Camp
 
 
 def _dashboard_body(report: Report, known: dict[str, Campaign], problems: list[str]) -> str:
-    conversations = report.table("conversations_by_day")
+    conversations = report.table("conversations_by_week")
     started, completed = report.table("flows_started"), report.table("flows_completed")
     danger = report.table("danger_categories")
     handoffs = report.table("handoffs_by_urgency")
@@ -652,8 +750,8 @@ def _dashboard_body(report: Report, known: dict[str, Campaign], problems: list[s
     )
     panels = [
         _panel(
-            "Conversations per day",
-            day_chart(conversations.rows, "Conversations per day", since=report.since)
+            "Conversations per week",
+            day_chart(conversations.rows, "Conversations per week", since=report.since, step=7)
             + _withheld(conversations)
             + _total(conversations),
             wide=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
@@ -78,8 +79,29 @@ async def authorized(
     matches = hmac.compare_digest(expected.encode() or b"-", given.encode())
     if stored is None or not matches:
         raise unauthorized()
+    if _idle_too_long(request, stored):
+        # Left open and forgotten: whoever finds the token later finds nothing.
+        await service.store.delete(key)
+        raise unauthorized()
     request.state.lang = stored.state.get("lang") if isinstance(stored.state, dict) else None
     return key, stored
+
+
+def _idle_too_long(request: Request, stored: Stored) -> bool:
+    minutes = getattr(request.app.state.settings, "web_idle_minutes", 0) or 0
+    if minutes <= 0 or stored.updated_at is None:
+        return False
+    return datetime.now(UTC) - stored.updated_at > timedelta(minutes=minutes)
+
+
+async def conversation_of(
+    request: Request, conversation_id: str, service: Service, credentials: Credentials
+) -> tuple[str, Stored]:
+    """The dependency form of `authorized`: credentials are checked before the body is."""
+    return await authorized(request, service, conversation_id, credentials)
+
+
+Authorized = Annotated[tuple[str, Stored], Depends(conversation_of)]
 
 
 def limit_conversation(request: Request, key: str) -> None:
@@ -143,12 +165,12 @@ async def create_conversation(
 async def send_message(
     request: Request,
     conversation_id: str,
+    conversation: Authorized,
     body: MessageIn,
     service: Service,
-    credentials: Credentials,
 ) -> dict[str, Any]:
     """Apply the person's text or choice and return the bot's answer."""
-    key, stored = await authorized(request, service, conversation_id, credentials)
+    key, stored = conversation
     limit_conversation(request, key)
     try:
         outcome = await service.handle(
@@ -167,10 +189,10 @@ async def send_message(
     summary="Show the pending prompt again (after a reload)",
 )
 async def get_conversation(
-    request: Request, conversation_id: str, service: Service, credentials: Credentials
+    request: Request, conversation_id: str, service: Service, conversation: Authorized
 ) -> dict[str, Any]:
     """Return the prompt waiting for an answer."""
-    key, _stored = await authorized(request, service, conversation_id, credentials)
+    key, _stored = conversation
     limit_conversation(request, key)
     outcome = await service.pending(key)
     if outcome is None:
@@ -186,10 +208,10 @@ async def get_conversation(
     summary="Erase the conversation",
 )
 async def delete_conversation(
-    request: Request, conversation_id: str, service: Service, credentials: Credentials
+    request: Request, conversation_id: str, service: Service, conversation: Authorized
 ) -> Response:
     """Erase every trace of the conversation; later calls with its token get 401."""
-    key, stored = await authorized(request, service, conversation_id, credentials)
+    key, stored = conversation
     # No per-conversation limit here: erasing must always work, even after a burst.
     lang = stored.state.get("lang", "") if isinstance(stored.state, dict) else ""
     await service.erase(key, channel=CHANNEL, lang=lang)

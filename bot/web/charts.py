@@ -86,15 +86,20 @@ def bar_chart(bars: Sequence[Bar], label: str, *, colour: str = BLUE, width: int
 
 
 def day_chart(
-    rows: Sequence[Row], label: str, *, since: date | None = None, width: int = 760
+    rows: Sequence[Row],
+    label: str,
+    *,
+    since: date | None = None,
+    width: int = 760,
+    step: int = 1,
 ) -> str:
-    """Draw one vertical bar per day, days without any count left empty."""
+    """Draw one vertical bar per day (or per `step` days: 7 for weeks), empty ones left empty."""
     days = {date.fromisoformat(row.key): row for row in rows}
     if not days:
         return f'<p class="empty">{_e(label)}: nothing to show yet.</p>'
     first = min([*days, *([since] if since else [])])
     last = max(days)
-    count = (last - first).days + 1
+    count = (last - first).days // step + 1
     hatch = f"h{next(_ids)}"
     left, right, top_pad, bottom = 40, 12, 16, 34
     height = 220
@@ -110,7 +115,7 @@ def day_chart(
         )
     every = max(1, round(count / 8))
     for index in range(count):
-        day = first + timedelta(days=index)
+        day = first + timedelta(days=index * step)
         x = left + index * slot
         row = days.get(day)
         if row is not None:

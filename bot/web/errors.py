@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import math
 import traceback
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from bot.i18n import negotiate
 from bot.store import StoreUnavailable
@@ -30,6 +32,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "timeout",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
@@ -109,12 +112,32 @@ def unavailable_message(request: Request) -> str:
     return translator.gettext(lang, TRY_AGAIN) if translator else TRY_AGAIN
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Return the methods some route accepts for this request's path (routers included)."""
+
+    def collect(routes: list[Any]) -> set[str]:
+        methods: set[str] = set()
+        for route in routes:
+            if route.matches(request.scope)[0] == Match.NONE:
+                continue
+            methods |= set(getattr(route, "methods", None) or ())
+            inner = getattr(route, "original_router", None) or getattr(route, "app", None)
+            if getattr(inner, "routes", None) and not isinstance(route, Mount):
+                methods |= collect(inner.routes)
+        return methods
+
+    return sorted(collect(request.app.router.routes))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every framework and application error to the one error shape."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.retry_after)
+        response = error_response(exc.status, exc.code, exc.message, exc.retry_after)
+        if exc.status == 401:  # RFC 6750: say which scheme is expected
+            response.headers["WWW-Authenticate"] = 'Bearer realm="Safe Abroad"'
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -128,6 +151,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:  # every method of the path, not just one route's
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(RequestValidationError)

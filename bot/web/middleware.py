@@ -5,6 +5,8 @@ Written as plain ASGI (not BaseHTTPMiddleware) so streaming and lifespan pass un
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import logging
 import re
@@ -34,8 +36,15 @@ OTHER_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ance
 
 FRAMEABLE = ("/chat", "/privacy")
 BODY_LIMIT = 16 * 1024
+#: A body must arrive within this many seconds, or the request is answered 408.
+BODY_TIMEOUT = 10.0
+#: No page needs the camera, microphone, location, payments or ad topics.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+)
 #: Telegram updates carry more than a chat message (entities, reply context).
 LARGE_BODY_PATHS = {"/telegram/webhook": 1024 * 1024}
+WEBHOOK_SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 
 _SOURCE = re.compile(r"^(\*|'self'|'none'|https?:|(https?://)?(\*\.)?[\w.-]+(:(\d+|\*))?/?)$")
 
@@ -43,7 +52,7 @@ _SOURCE = re.compile(r"^(\*|'self'|'none'|https?:|(https?://)?(\*\.)?[\w.-]+(:(\
 def frame_ancestors(value: str) -> str:
     """Return the `frame-ancestors` sources from settings; anything after a `;` is dropped."""
     if not (value or "").strip():
-        return "*"  # unset: the documented default, any site may embed the widget
+        return "'self'"  # unset: only this site; widget host sites are listed explicitly
     sources = [s for s in (value or "").split(";")[0].split() if _SOURCE.match(s)]
     return " ".join(sources) or "'none'"
 
@@ -60,7 +69,7 @@ def content_security_policy(path: str, ancestors: str) -> str:
 class SecurityHeaders:
     """Add CSP, nosniff, no-referrer and no-store to every response."""
 
-    def __init__(self, app: ASGIApp, ancestors: str = "*"):
+    def __init__(self, app: ASGIApp, ancestors: str = "'self'"):
         self.app = app
         self.ancestors = frame_ancestors(ancestors)
 
@@ -81,6 +90,9 @@ class SecurityHeaders:
                 headers["Cross-Origin-Resource-Policy"] = (
                     "cross-origin" if widget else "same-origin"
                 )
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                # A page opened from ours (a hotline's site) cannot reach back into it.
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -101,16 +113,40 @@ async def _send_json(send: Send, status: int, code: str, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    """Answer 413 to bodies over the limit before any handler reads them."""
+def webhook_secret_of(scope: Scope) -> str | None:
+    """Return the secret Telegram must send to the webhook, if the webhook is on."""
+    app = scope.get("app")
+    state = getattr(app, "state", None)
+    if state is None or getattr(state, "telegram", None) is None:
+        return None
+    secret = getattr(state, "webhook_secret", None)
+    if secret is None:
+        settings = state.settings
+        if not (settings.telegram_bot_token and settings.public_base_url):
+            return None
+        secret = state.webhook_secret = settings.webhook_secret()
+    return secret
 
-    def __init__(self, app: ASGIApp, limit: int = BODY_LIMIT):
+
+class BodyLimit:
+    """Answer 413 to bodies over the limit, and 408 to slow ones, before any handler reads them.
+
+    The Telegram webhook may send up to 1 MiB, so its secret header is checked first: a
+    request without it is refused before a byte of its body is read.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = BODY_LIMIT, timeout: float | None = None):
         self.app = app
         self.limit = limit
+        self.timeout = BODY_TIMEOUT if timeout is None else timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        if scope["path"] in LARGE_BODY_PATHS and (secret := webhook_secret_of(scope)):
+            given = dict(scope["headers"]).get(WEBHOOK_SECRET_HEADER, b"")
+            if not hmac.compare_digest(given, secret.encode()):
+                return await _send_json(send, 403, "forbidden", "Wrong or missing secret.")
         limit = LARGE_BODY_PATHS.get(scope["path"], self.limit)
         too_large = f"The request body is larger than {limit // 1024} kB."
         for name, value in scope["headers"]:
@@ -124,8 +160,15 @@ class BodyLimit:
         # Read the (small) body up front, so a chunked body cannot slip past the limit.
         chunks: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                return await _send_json(
+                    send, 408, "timeout", "The request body did not arrive in time."
+                )
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")

@@ -61,7 +61,7 @@ async def chat_page(request: Request) -> HTMLResponse:
             {
                 "lang": lang,
                 "explicit_lang": explicit or "",
-                "campaign": campaign if CAMPAIGN.match(campaign) else "",
+                "campaign": campaign if CAMPAIGN.fullmatch(campaign) else "",
                 "strings": json.dumps(strings, ensure_ascii=False, separators=(",", ":")),
                 "languages": json.dumps(LANGUAGE_NAMES, ensure_ascii=False),
                 **strings[lang],

@@ -11,7 +11,14 @@ from bot import LANGUAGES
 from bot.i18n import normalize_language
 
 # The same rule as Telegram deep links (bot.campaigns), so a code works in every channel.
-CAMPAIGN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Empty means no campaign. `fullmatch`: `$` alone would also let a final newline through.
+CAMPAIGN_PATTERN = r"^[A-Za-z0-9_-]{0,64}$"
+CAMPAIGN = re.compile(CAMPAIGN_PATTERN)
+#: What `normalize_language` understands: our four languages, their other codes, a region.
+LANG_PATTERN = (
+    r"^([lL][tT]|[lL][iI][tT]|[rR][uU]|[rR][uU][sS]|[uU][kK]|[uU][aA]|[uU][kK][rR]|"
+    r"[eE][nN]|[eE][nN][gG])([-_][A-Za-z0-9]{1,8}){0,3}$"
+)
 MAX_TEXT_FIELD = 8000
 
 
@@ -21,10 +28,16 @@ class ConversationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lang: str | None = Field(
-        default=None, max_length=16, description="lt, ru, uk or en; else from Accept-Language"
+        default=None,
+        max_length=16,
+        json_schema_extra={"pattern": LANG_PATTERN},
+        description="lt, ru, uk or en (a region such as uk-UA is fine); else Accept-Language",
     )
     campaign: str | None = Field(
-        default=None, max_length=64, description="campaign code from the link (?c=), if any"
+        default=None,
+        max_length=64,
+        json_schema_extra={"pattern": CAMPAIGN_PATTERN},
+        description="campaign code from the link (?c=), if any: letters, digits, _ and -",
     )
 
     @field_validator("lang")
@@ -32,7 +45,7 @@ class ConversationIn(BaseModel):
     def _known_language(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        lang = normalize_language(value)
+        lang = normalize_language(value) if re.fullmatch(LANG_PATTERN, value) else None
         if lang is None:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return lang
@@ -40,20 +53,23 @@ class ConversationIn(BaseModel):
     @field_validator("campaign")
     @classmethod
     def _campaign_code(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not CAMPAIGN.match(value):
-            raise ValueError("use letters, digits, '.', '_' or '-' (up to 64)")
-        return value
+        if value is not None and not CAMPAIGN.fullmatch(value):
+            raise ValueError("use letters, digits, '_' or '-' (up to 64)")
+        return value or None
 
 
 class MessageIn(BaseModel):
-    """What the person did: typed `text`, or pressed the button with id `choice`."""
+    """What the person did: typed `text`, or pressed the button with id `choice` (one of them)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["choice"]}]},
+    )
 
-    text: str | None = Field(default=None, max_length=MAX_TEXT_FIELD)
-    choice: str | None = Field(default=None, min_length=1, max_length=128)
+    # Typed `str` with a None default: the schema says "a string", and an explicit null is
+    # refused like any other wrong type (it would make both or neither ambiguous).
+    text: str = Field(default=None, max_length=MAX_TEXT_FIELD)  # type: ignore[assignment]
+    choice: str = Field(default=None, min_length=1, max_length=128)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MessageIn:

@@ -1,7 +1,9 @@
 // Safe Abroad chat page: talks to /api/v1, renders every bot text with textContent.
 //
-// Only sessionStorage is used (the conversation id, its token and the language), so
-// closing the tab forgets the chat. Quick exit (button or Shift three times) erases the
+// Only sessionStorage is used (the conversation id, its token, the language and when it was
+// last used). sessionStorage outlives a reload, Back and "reopen closed tab", so a saved chat
+// resumes only if it was used in the last IDLE_MINUTES; after that the page starts afresh
+// (and the server has closed it too, after WEB_IDLE_MINUTES). Quick exit (button or Shift three times) erases the
 // conversation on the server, clears storage and replaces the page with a neutral site.
 (() => {
   "use strict";
@@ -10,6 +12,7 @@
   const NEUTRAL_SITE = "https://www.google.com/";
   const API = "/api/v1/conversations";
   const KINDS = ["info", "question", "result", "handoff"];
+  const IDLE_MINUTES = 30;
 
   const body = document.body;
   const STRINGS = JSON.parse(body.dataset.strings || "{}");
@@ -59,7 +62,15 @@
   function load() {
     try {
       const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
-      if (saved && typeof saved.id === "string" && typeof saved.token === "string") return saved;
+      const fresh =
+        saved && typeof saved.savedAt === "number" && Date.now() - saved.savedAt < IDLE_MINUTES * 60000;
+      if (typeof saved?.id !== "string" || typeof saved.token !== "string") return null;
+      if (!fresh) {
+        // An old chat someone else might find: do not show it, erase it on the server.
+        sessionStorage.removeItem(STORE_KEY);
+        return { id: saved.id, token: saved.token, stale: true };
+      }
+      return saved;
     } catch (_error) {
       // Storage may be blocked; the chat still works for this page view.
     }
@@ -70,7 +81,8 @@
     try {
       if (state.conversation) {
         const { id, token } = state.conversation;
-        sessionStorage.setItem(STORE_KEY, JSON.stringify({ id, token, lang: state.lang }));
+        const savedAt = Date.now();
+        sessionStorage.setItem(STORE_KEY, JSON.stringify({ id, token, lang: state.lang, savedAt }));
       }
     } catch (_error) {
       // Not being able to remember only costs the reload feature.
@@ -454,7 +466,11 @@
   if (hostOrigin) body.classList.add("embedded");
   applyStrings();
   state.conversation = load();
-  if (state.conversation) {
+  if (state.conversation?.stale) {
+    call("DELETE", conversationPath()); // not awaited: the new chat does not wait for it
+    state.conversation = null;
+    begin();
+  } else if (state.conversation) {
     resume();
   } else {
     begin();

@@ -122,6 +122,12 @@
         frame = document.createElement("iframe");
         frame.title = words.frame_title || "Safe Abroad";
         frame.referrerPolicy = "no-referrer";
+        // No top navigation: even a compromised chat cannot move the host page elsewhere.
+        frame.setAttribute(
+          "sandbox",
+          "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox"
+        );
+        frame.allow = ""; // no camera, microphone, location or payment for the chat
         frame.src = chatUrl();
         panel.append(frame);
       }
