@@ -80,6 +80,9 @@ def rule_features(found: Any, explained: bool) -> np.ndarray:
 
 #: Character n-gram lengths read from each word's skeleton (with < and > at its edges).
 NGRAMS = (3, 4, 5)
+#: Texts are divided by the square root of their number of features, but of at least this
+#: many (about four words): two or three words must not weigh like a whole story.
+NORM_FLOOR = 60
 #: Distinct words whose score vectors are kept; words repeat, so most lookups hit.
 WORD_CACHE = 50_000
 _BIAS_ROW = 1
@@ -370,9 +373,10 @@ class Classifier:
 
         The features are counted, weighted (the stored weights include each feature's
         inverse document frequency) and divided by the square root of their number, so a
-        long story is not alarming for being long. With `only_if_danger`, return None when
-        the danger score is below its threshold: it is summed first in plain Python, and
-        most messages end there without the other twelve scores.
+        long story is not alarming for being long (and a very short text counts as
+        `NORM_FLOOR` features, so "hello there" is not read as loudly as a story). With
+        `only_if_danger`, return None when the danger score is below its threshold: it is
+        summed first in plain Python, and most messages end there without the other scores.
         """
         rows = []
         count = max(len(folded) - 1, 0)  # word pairs
@@ -389,7 +393,7 @@ class Classifier:
             if row := pair(f"b:{a} {b}"):
                 rows.append(row)
                 danger += self._table[row, 0]
-        scale = 1 / math.sqrt(count) if count else 1.0
+        scale = 1 / math.sqrt(max(count, NORM_FLOOR))
         extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules or ()]
         if only_if_danger:
             danger = danger * scale + sum(self._danger_extra[r] for r in extra)
