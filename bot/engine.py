@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES
@@ -381,12 +381,17 @@ class Engine:
             return self._render(turn, notes=False)
         before = state["lang"]
         self._read(turn, text)
-        if state["lang"] != before:
-            # Answered in the language the person wrote in; one tap switches back.
+        if state["lang"] != before and turn.replies:
+            # Answered in the language the person wrote in; one tap switches back. Said in
+            # the last message, so its buttons stay the ones the person is looking at.
             note = self._(
                 state, N_("I answer in {language} now."), language=LANGUAGE_NAMES[state["lang"]]
             )
-            turn.replies.append(Reply("info", "🌐 " + note, (self._language_choice(state),)))
+            last = turn.replies[-1]
+            choices = last.choices
+            if not any(c.id == "lang" for c in choices):
+                choices += (self._language_choice(state),)
+            turn.replies[-1] = replace(last, text=f"{last.text}\n\n🌐 {note}", choices=choices)
 
     def _read(self, turn: Turn, text: str) -> None:
         """Answer typed text: a typed choice, danger, a plea for help, an input, the FAQ."""

@@ -399,6 +399,7 @@ async def whole_web_conversation(chat: WebChat, lang: str = "lt") -> None:
     for _ in range(3):
         await chat.say(choice=first_choice(chat.last, "job_offer."))
     await chat.say(text=f"{MARKER}, call me on {PHONE_SPACED}")
+    await chat.say(choice="country")
     await chat.say(choice="help.where.LT")
     await chat.say(text=PHONE)
     await chat.say(choice="menu")
@@ -490,6 +491,7 @@ async def whole_telegram_conversation(chat: TelegramChat) -> None:
     for _ in range(3):
         await chat.press("job_offer.")
     await chat.type(f"{MARKER}, call me on {PHONE_SPACED}")
+    await chat.press("country")
     await chat.press("help.where.LT")
     await chat.type(PHONE)
     await chat.type("/privacy")

@@ -75,6 +75,32 @@ def photo(user: TgUser, caption: str | None = None) -> dict[str, Any]:
     return {"message": body}
 
 
+def media(user: TgUser, kind: str) -> dict[str, Any]:
+    """Return an update carrying a voice message, video note or sticker, and no text."""
+    parts = {
+        "voice": {"file_id": "AwAD", "file_unique_id": "AgAD", "duration": 4},
+        "video_note": {"file_id": "DQAD", "file_unique_id": "AgAE", "length": 240, "duration": 3},
+        "sticker": {
+            "file_id": "CAAD",
+            "file_unique_id": "AgAF",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        },
+    }
+    return {
+        "message": {
+            "message_id": next(_message_ids),
+            "date": int(time.time()),
+            "chat": user.chat(),
+            "from": user.json(),
+            kind: parts[kind],
+        }
+    }
+
+
 def press(user: TgUser, bot_message: dict[str, Any], data: str) -> dict[str, Any]:
     """Return an update for pressing the button with callback `data` under `bot_message`."""
     return {

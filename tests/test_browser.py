@@ -202,16 +202,23 @@ def test_free_text_in_danger_shows_contact_cards_with_phone_links(
 
     chat.get_by_test_id("chat-input").fill(DANGER)
     chat.get_by_test_id("chat-send").click()
-    chat.get_by_test_id("choice").filter(has_text="Lithuania").first.wait_for()
-    click_choice(chat, "Lithuania")
+    # zero taps: the answer to the message itself has cards with numbers to call
     chat.get_by_test_id("contact").first.wait_for()
-
-    assert chat.get_by_test_id("contact").count() >= 1
     links = chat.locator("[data-testid=contact] a[href^='tel:']")
     assert links.count() >= 1
     assert re.fullmatch(r"tel:\+?\d+", links.first.get_attribute("href") or "")
     if web_engine.detector.detect(DANGER).urgent:
         assert "112" in chat.locator(".kind-handoff").first.inner_text()
+        assert links.first.get_attribute("href") == "tel:112"
+    # then the country makes the list exact
+    before = chat.get_by_test_id("contact").count()
+    click_choice(chat, "Choose your country")
+    chat.get_by_test_id("choice").filter(has_text="Lithuania").first.wait_for()
+    click_choice(chat, "Lithuania")
+    chat.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=contact]').length > n", arg=before
+    )
+    assert "8 800 91119" in chat.get_by_test_id("chat-log").inner_text()
     # The help flow's own note says calls show in the call history (in every channel).
     assert "call history" in chat.get_by_test_id("chat-log").inner_text()
     assert DANGER in chat.locator(".user").first.inner_text()
@@ -473,6 +480,12 @@ def test_widget_on_another_origin_opens_the_chat_and_leaves_the_host_alone(
     frame = host.frame_locator("safe-abroad-widget iframe")
     frame.get_by_test_id("message").first.wait_for()
     assert frame.locator("html").get_attribute("lang") == "lt"
+    # zero taps in the widget too: a danger message is answered with numbers to call
+    frame.get_by_test_id("chat-input").fill("mane uzrakino kambaryje, padekit")
+    frame.get_by_test_id("chat-send").click()
+    frame.get_by_test_id("contact").first.wait_for()
+    tel = frame.locator("[data-testid=contact] a[href^='tel:']").first.get_attribute("href")
+    assert tel == "tel:112"
     ARTIFACTS.mkdir(exist_ok=True)
     host.screenshot(path=str(ARTIFACTS / "widget-lt.png"))
 

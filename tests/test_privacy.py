@@ -116,6 +116,7 @@ async def whole_console_conversation(session: ConsoleSession) -> None:
     for _ in range(3):
         await session.send(pick_number(session, "job_offer."))
     await session.send(f"{MARKER}, call me on {PHONE_SPACED}")
+    await session.send(pick_number(session, "country"))
     await session.send(pick_number(session, "help.where.LT"))
     await session.send(PHONE)
     await session.send("/menu")
@@ -342,7 +343,10 @@ async def test_serve_logs_and_database_hold_no_personal_data(
 def test_console_chat_keeps_and_logs_nothing_personal(tmp_path: Path) -> None:
     """`python -m bot chat` from a pipe at DEBUG: stderr and the database stay clean."""
     data = tmp_path / "data"
-    lines = ["1", "1", "1", f"{MARKER}, call me on {PHONE_SPACED}", "1", PHONE, "/menu", "4", AD]
+    lines = [
+        *("1", "1", "1", f"{MARKER}, call me on {PHONE_SPACED}", "2", "1", PHONE),
+        *("/menu", "4", AD),
+    ]
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--lang", "lt"],
         input="".join(f"{line}\n" for line in lines),
@@ -354,7 +358,8 @@ def test_console_chat_keeps_and_logs_nothing_personal(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert t("lt", SERIOUS) in result.stdout  # the detector read the typed text
+    # the detector read the typed text (answered in English, the language it was typed in)
+    assert t("en", SERIOUS) in result.stdout
     db = data / "safe_abroad.db"
     assert leaks(result.stderr, TYPED) == []
     assert database_leaks(db, TYPED) == {}

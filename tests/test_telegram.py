@@ -51,7 +51,7 @@ from bot.telegram_render import (
     split_text,
     utf16_length,
 )
-from tests.telegram_builders import TgUser, command, group_message, message, photo, press
+from tests.telegram_builders import TgUser, command, group_message, media, message, photo, press
 from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
 pytestmark = pytest.mark.timeout(60)
@@ -418,13 +418,20 @@ async def test_commands_show_what_the_engine_says(
 # ---------------------------------------------------------------------------- help
 
 
+PHONE = re.compile(r"📞 \+?\d[\d ]{2,}")
+
+
 async def test_help_hands_off_with_protected_contacts(polling: Harness, engine: Engine) -> None:
     user = TgUser(301, language_code="lt")
     await open_menu(polling, user, "lt")
-    where = (await polling.deliver(command(user, "help"))).last
-    delivered = await polling.press(user, where, "help.where.LT")
+    delivered = await polling.deliver(command(user, "help"))
+    # zero taps: the numbers are in the answer to /help, protected from forwarding
     assert delivered.sent and all(s.protect for s in delivered.sent)
-    assert re.search(r"📞 \+?\d[\d ]{2,}", "\n".join(delivered.texts))
+    assert PHONE.search(delivered.texts[0])
+    where = await polling.press(user, delivered.last, "country")
+    exact = await polling.press(user, where.last, "help.where.LT")
+    assert all(s.protect for s in exact.sent)
+    assert "8 800 91119" in "\n".join(exact.texts)
 
 
 async def test_danger_in_free_text_leads_to_the_hotline(polling: Harness, engine: Engine) -> None:
@@ -433,11 +440,14 @@ async def test_danger_in_free_text_leads_to_the_hotline(polling: Harness, engine
     await polling.press(user, menu, "menu.main.job")
     text = "The employer took my passport and I cannot leave the house"
     delivered = await polling.deliver(message(user, text))
-    assert delivered.texts[0] == t(engine, "en", SERIOUS)
+    # the very first message already has a number to call: 112 first, as this is urgent
+    assert delivered.texts[0].startswith("🚨") and "📞 112" in delivered.texts[0]
+    assert any(x.startswith(t(engine, "en", SERIOUS)) for x in delivered.texts)
     assert all(s.protect for s in delivered.sent)
-    handoff = await polling.press(user, delivered.last, "help.where.LT")
+    handoff = await polling.press(user, delivered.last, "country")
+    handoff = await polling.press(user, handoff.last, "help.where.LT")
     assert all(s.protect for s in handoff.sent)
-    assert re.search(r"📞 \+?\d[\d ]{2,}", "\n".join(handoff.texts))
+    assert PHONE.search("\n".join(handoff.texts))
     # Afterwards the person can go back to the checklist where they were.
     back = await polling.press(user, handoff.last, "resume")
     assert any(b.startswith("job_offer.") for b in back.last.buttons)
@@ -446,17 +456,40 @@ async def test_danger_in_free_text_leads_to_the_hotline(polling: Harness, engine
     assert "passport" not in str((await store.get(polling.key(user))).state)
 
 
+MEDIA_REPLY = (
+    "I cannot listen to voice messages or look at pictures yet. Please type what happened in "
+    "a few words. If you need help now, you can call:"
+)
+
+
+@pytest.mark.parametrize("kind", ["voice", "video_note", "sticker"])
+async def test_voice_video_note_or_sticker_asks_for_text_and_gives_a_number(
+    polling: Harness, engine: Engine, kind: str
+) -> None:
+    user = TgUser(310 + len(kind), language_code="uk")
+    await open_menu(polling, user, "uk")
+    delivered = await polling.deliver(media(user, kind))
+    assert delivered.texts[0].startswith(t(engine, "uk", MEDIA_REPLY))
+    assert "📞 112" in delivered.texts[0] and PHONE.search(delivered.texts[0])
+
+
 async def test_a_photo_is_answered_without_a_crash(polling: Harness, engine: Engine) -> None:
     user = TgUser(303)
     await open_menu(polling, user)
     delivered = await polling.deliver(photo(user))
-    assert delivered.texts[0] == t(
-        engine, "en", "I did not get any text. Type a message or choose an option below."
-    )
+    assert delivered.texts[0].startswith(t(engine, "en", MEDIA_REPLY))
+    assert PHONE.search(delivered.texts[0])
+
+
+async def test_a_photo_caption_is_read_like_typed_text(polling: Harness, engine: Engine) -> None:
+    user = TgUser(304, language_code="en")
+    await open_menu(polling, user, "en")
+    delivered = await polling.deliver(photo(user, caption="they locked me in, help"))
+    assert delivered.texts[0].startswith("🚨") and "📞 112" in delivered.texts[0]
 
 
 async def test_group_chats_are_ignored(polling: Harness) -> None:
-    delivered = await polling.deliver(group_message(TgUser(304), "/start"))
+    delivered = await polling.deliver(group_message(TgUser(305), "/start"))
     assert delivered.sent == []
 
 
