@@ -24,7 +24,7 @@ from bot.flows import fast_load
 from bot.text import tokens
 
 #: Longest typed text still read as a request for help rather than a story.
-HELP_MAX_WORDS = 8
+HELP_MAX_WORDS = 12
 #: Typos are forgiven only in words at least this long ("ne" must not become "no").
 TYPO_MIN = 5
 

@@ -738,3 +738,84 @@ def test_python_m_bot_devset_prints_the_report() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "recall" in result.stdout and "precision" in result.stdout
     assert "urgent recall" in result.stdout and "all aims reached" in result.stdout
+
+
+# --- kinds of message an independent check found missed or falsely alarmed ---------------
+# Each is a kind the issue named; the texts are new, in several languages, as people type.
+
+FIXED_MISSES = [
+    # despair and wanting to die because of the situation (urgent)
+    ("i cant take it anymore better to die than live like this, they keep all my money", True),
+    ("лучше умереть чем так жить, все деньги забирают", True),
+    # a weapon used to make someone go to a client (urgent)
+    ("he put a knife to my throat and said go to the client now", True),
+    ("він приставив ніж і сказав іти до клієнта", True),
+    # a child held right now (urgent)
+    ("they are holding my 12 year old son in the house right now and wont give him back", True),
+    # no air in a truck (urgent)
+    ("we are in the back of a truck no air we cant breathe please", True),
+    ("furgone nera oro, vienam jau blogai", True),
+    # "I belong to him until I repay"
+    ("he says i belong to him until i repay the debt", False),
+    # a spouse forcing unpaid work under threat of reporting a sham marriage
+    (
+        "my husband makes me work in his shop for free and says he will report our fake marriage",
+        False,
+    ),
+    # bank cards or accounts taken over and used for fraud
+    ("they took my bank card and use my account for some fraud", False),
+    # forced begging and shoplifting
+    ("they make us beg on the street and steal in shops every day", False),
+    # a licence kept "for checking" and sold back
+    ("the boss kept my driving licence for checking and now wants 500 euro to give it back", False),
+    # night-time locked dormitories
+    ("every night they lock the dormitory door from outside", None),
+    # workers' bank cards held by an agency
+    ("the agency holds all the workers bank cards", False),
+    # minors working without pay for a relative
+    ("my 15 year old nephew works for my uncle all summer and gets nothing", False),
+    ("сестре 14 лет работает у дяди на рынке бесплатно", False),
+]
+
+
+@pytest.mark.parametrize(("text", "urgent"), FIXED_MISSES)
+def test_kinds_once_missed_are_found(text: str, urgent: bool | None) -> None:
+    found = default_detector().detect(text)
+    assert found.danger, text
+    if urgent is not None:
+        assert found.urgent == urgent, text
+    assert found.urgent == ("immediate_danger" in found.categories)
+
+
+FIXED_FALSE_ALARMS = [
+    "this night shift killed me lol",
+    "эта смена меня просто убила 😂",
+    "they killed me three times in this game, so annoying",
+    "i have a bank loan, can i still work abroad?",
+    "my ex owes me alimony for 6 months",
+    "my ex boyfriend owes me 200 euros",
+    "i am self employed, how do i pay tax in norway?",
+    "the consulate is holding my passport for the visa",
+    "консульство держит паспорт на визу уже две недели",
+    "hello there",
+    "They did not take my passport",
+    "Вони не забрали паспорт",
+]
+
+
+@pytest.mark.parametrize("text", FIXED_FALSE_ALARMS)
+def test_harmless_kinds_once_alarmed_stay_quiet(text: str) -> None:
+    assert not default_detector().detect(text).danger, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they took my pass\u00adport",  # soft hyphen
+        "they took my pass\u200bport",  # zero-width space
+        "\u202ethey took my passport",  # a direction mark
+        "\ufeffthey took my passport",  # a byte-order mark
+    ],
+)
+def test_invisible_characters_do_not_hide_words(text: str) -> None:
+    assert "documents_taken" in default_detector().detect(text).categories

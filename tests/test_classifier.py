@@ -1,0 +1,73 @@
+"""The detector's statistical layer: spelling-proof reading, the stored model, training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot import corpus
+from bot.classifier import OUTPUTS, Classifier, analyse, default_classifier, fold
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("паспорт", "pasport", "passport", "Pasport"),
+        ("забрали", "zabrali", "zabraly"),
+        ("выпускают", "vypuskayut", "vipuskaiut", "vypuskajut"),
+        ("відпускають", "vidpuskaiut", "vidpuskayut"),
+        ("гроші", "hroshi", "groshi"),
+        ("щось", "shchos", "schos"),
+    ],
+)
+def test_one_word_written_several_ways_has_one_skeleton(spellings):
+    assert len({fold(s) for s in spellings}) == 1
+
+
+def test_negation_marks_the_words_after_it_in_its_clause():
+    _, read = analyse("they did not take my passport, but the boss hit me")
+    assert "~pasport" in read and "pasport" not in read
+    assert "git" in read  # "hit", after the comma, is not negated
+
+
+def test_the_shipped_model_loads_and_scores_every_output():
+    clf = default_classifier()
+    assert clf is not None
+    z = clf.logits(analyse("they took our passports and lock us in at night")[1])
+    assert z.shape == (len(OUTPUTS),)
+    assert z[0] > clf.logit_thresholds[0]  # danger
+
+
+def test_a_saved_model_reads_back_the_same(tmp_path):
+    clf = default_classifier()
+    path = tmp_path / "model.npz"
+    clf.save(path)
+    again = Classifier.load(path)
+    read = analyse("мне не платят уже три месяца и паспорт у бригадира")[1]
+    assert np.allclose(clf.logits(read), again.logits(read), atol=1e-3)
+
+
+def test_the_test_split_is_fixed_by_the_text_and_never_trained_on():
+    from bot.train import train
+
+    items = corpus.load("all", devset=False)
+    test = [e for e in items if e.split == "test"]
+    assert 0.15 < len(test) / len(items) < 0.25
+    assert all(corpus.split_of(e.text) == "test" for e in test)
+    with pytest.raises(ValueError, match="test split"):
+        train(test[:10])
+
+
+@pytest.mark.slow
+def test_training_from_the_repository_gives_a_working_model(tmp_path):
+    """A small, fast training run: the same code path as `python -m bot train`."""
+    from bot.train import train
+
+    examples = corpus.load("train", devset=False, batches=["en-1"])
+    clf = train(examples, log=lambda _: None)
+    path = tmp_path / "m.npz"
+    clf.save(path)
+    again = Classifier.load(path)
+    read = analyse("the boss took my passport and does not pay")[1]
+    assert again.logits(read)[0] > again.logit_thresholds[0]
+    assert again.meta["batches"] == ["en-1"]
