@@ -14,7 +14,6 @@ import pytest
 from bot.model import Media, Pick, Start, Text
 from bot.runtime import build_engine
 
-
 MEDIA = (
     "I cannot listen to voice messages or look at pictures yet. Please type what happened in "
     "a few words. If you need help now, you can call:"
