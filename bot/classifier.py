@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bot import DIALOGS_DIR
-from bot.text import token_spans
+from bot.text import language_of_tokens, token_spans
 
 MODEL_PATH = DIALOGS_DIR / "signals" / "model.npz"
 #: What the model scores, in this order. `urgent` is a risk to life or liberty right now
@@ -179,18 +179,23 @@ _CLAUSE_END = re.compile(r"[.,;:!?\n()«»\"—–]")
 
 
 def analyse(
-    text: str, spans: list[tuple[str, int, int]] | None = None
+    text: str, spans: list[tuple[str, int, int]] | None = None, lang: str | None = None
 ) -> tuple[list[str], list[str]]:
     """Return a text's words as typed (normalised) and as the model reads them.
 
     The model's words are skeletons (`fold`); a negation word becomes a bare marker and a
     word up to three words after it in the same clause is marked with "~", so "did not take
     my passport" does not read like "took my passport". A question mark adds the
-    pseudo-word "?". `spans` are the text's `token_spans` when the caller has them already.
+    pseudo-word "?". In Lithuanian, where "not" is part of the verb, a long word that starts
+    with "ne" is read as the negated rest ("nepaėmė" -> "~paeme"). `spans` and `lang` are the
+    text's `token_spans` and language when the caller has them already.
     """
     if spans is None:
         text = unicodedata.normalize("NFC", text)
         spans = token_spans(text)
+    if lang is None:
+        lang = language_of_tokens([t for t, _, _ in spans])
+    lithuanian = lang == "lt"
     typed: list[str] = []
     read: list[str] = []
     scope = prev = 0
@@ -200,7 +205,10 @@ def analyse(
         prev = end
         word = fold(token)
         typed.append(text[start:end])
-        if word in NEGATORS:
+        if lithuanian and len(word) >= 6 and word.startswith("ne") and word != "nera":
+            # Lithuanian writes "not" into the verb: "nepaėmė" is "did not take"
+            word = "~" + word[2:]
+        elif word in NEGATORS:
             scope = NEG_SCOPE
             word = NEGATION
         elif scope:
@@ -279,14 +287,12 @@ class Classifier:
         self.thresholds = thresholds.astype(np.float32)
         self.logit_thresholds = np.log(t / (1 - t)).astype(np.float32)
         self.meta = meta or {}
-        # An alarm without a category takes its likeliest one if within this of its threshold.
-        self.fill_margin = float(self.meta.get("fill_margin", -1.0))
         # Each distinct word's share of every score, computed once: a row of `_table`, and
         # its number of features. Row 0 is the zero row of words the model does not know.
         # Row 1 is the bias and the rows after it the rule features; words and word pairs
         # get the next free rows as they are first seen.
         self._rows: dict[str, tuple[int, int, float]] = {}
-        self._pair_rows: dict[str, int] = {}
+        self._pair_rows: dict[str, tuple[int, float]] = {}
         self._table = np.zeros((_FIRST_FREE + WORD_CACHE, len(OUTPUTS)), dtype=np.float32)
         self._free = _FIRST_FREE
         rows = [self.index.get(name) for name in RULE_FEATURES]
@@ -342,14 +348,15 @@ class Classifier:
         self._rows[word] = found
         return found
 
-    def _pair(self, key: str) -> int:
-        """Return the `_table` row of a word pair's weights (0: not a feature)."""
-        row = self._pair_rows.get(key)
-        if row is None:
-            i = self.index.get(key)
-            row = 0 if i is None else self._new_row(self.weights[i])
-            self._pair_rows[key] = row
-        return row
+    def _pair(self, key: str) -> tuple[int, float]:
+        """Return the `_table` row of a word pair's weights (0: not a feature) and its share
+        of the danger score."""
+        i = self.index.get(key)
+        found = (
+            (0, 0.0) if i is None else (self._new_row(self.weights[i]), float(self.weights[i, 0]))
+        )
+        self._pair_rows[key] = found
+        return found
 
     def _new_row(self, vector: np.ndarray) -> int:
         """Store a word's or pair's vector in the next free row of `_table`."""
@@ -388,11 +395,13 @@ class Classifier:
                 rows.append(row)
                 danger += d
             count += n
-        pair = self._pair
+        known = self._pair_rows
         for a, b in pairwise(folded):
-            if row := pair(f"b:{a} {b}"):
+            key = f"b:{a} {b}"
+            row, d = known.get(key) or self._pair(key)
+            if row:
                 rows.append(row)
-                danger += self._table[row, 0]
+                danger += d
         scale = 1 / math.sqrt(max(count, NORM_FLOOR))
         extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules or ()]
         if only_if_danger:

@@ -7,8 +7,8 @@ Two sources, one format (`{lang, cats, urgent?, danger?, text}` items, see
   phone. Each message belongs to the train or the test split by a hash of its text, fixed
   before any training (`split_of`), so the test split is never tuned on and a new batch
   splits the same way on every machine.
-- `tests/data/danger_devset.yaml`: the development set the rules were written against. The
-  model is not trained on it (see `bot/train.py`); it measures clean messages.
+- `tests/data/danger_devset.yaml`: the development set the rules were written against; all
+  of it is training data for the text features (see `bot/train.py`).
 
 Labels are made consistent on load: urgent and `immediate_danger` mean the same thing (a
 risk to life or liberty right now), so each implies the other.

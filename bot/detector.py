@@ -596,10 +596,11 @@ class Detector:
         clf = self.classifier
         if clf is None:
             return _agree(reading.found)
-        typed, read = analyse(text, spans)
+        typed, read = analyse(text, spans, lang)
         if not _enough_words(read):
             return _agree(reading.found)  # too little text for the model to judge
-        sure = reading.found.urgent or reading.reported  # the rules' alarm stands anyway
+        # the full scores are needed where a rule alarm may stand (see `combine`)
+        sure = reading.found.danger or reading.reported
         if len(read) > LONG_TEXT:  # a long story: read it a few sentences at a time
             z = _longest(clf, text, spans, read, reading.active())
         else:
@@ -943,9 +944,11 @@ def _longest(
 
 #: How much surer (in logits) the model must be where a rule explained the words away
 #: ("they did NOT take my passport") before it raises an alarm the rules did not.
-EXPLAINED_MARGIN = 2.0
-#: The same for urgency where a rule read the past or control, not being held now.
-CALMED_MARGIN = 4.0
+EXPLAINED_MARGIN = 3.0
+#: A rule's alarm is withdrawn only when the model's danger probability is below this.
+VETO_LOGIT = float(np.log(0.15 / 0.85))
+#: The urgency score the model needs to call urgent what a rule read as past or control.
+CALMED_URGENT_LOGIT = float(np.log(0.95 / 0.05))
 
 
 #: Categories that are serious but not urgent by themselves (a kept passport, unpaid wages).
@@ -976,33 +979,35 @@ def combine(
     rule alarms it has learned are harmless ("this shift killed me"), except an urgent rule
     match, which always stands. The categories are the rules' and the model's together;
     urgency is the rules' or the model's. A model signal's evidence is the typed word that
-    raised its score most. Urgent and `immediate_danger` always agree. Where a rule
-    explained its words away, or read them as past or mere control (`calmed`), the model
-    needs a margin more to raise the alarm, or the urgency, that the rule did not; a
-    question that the rules read as the person's own story (`reported`) stays an alarm.
+    raised its score most. Urgent and `immediate_danger` always agree.
+
+    The rules' own judgements weigh in: where they explained their words away (negation,
+    a harmless context) the model needs a margin more to raise an alarm; where they read
+    the past or mere control (`calmed`) it needs a margin more to add urgency; a rule's
+    alarm is withdrawn only when the model is sure it is harmless; and a question that the
+    rules read as the person's own story (`reported`) stays an alarm.
     """
     found = reading.found
     if reading.explained and not found.danger:  # a rule explained the words away: be surer
         z = z - EXPLAINED_MARGIN
-    if reading.calmed:  # a rule read the past or mere control ("last year they locked us in")
-        z = z.copy()
-        z[-1] -= CALMED_MARGIN
+
     passed = (z >= clf.logit_thresholds).tolist()
     if found.danger and not found.urgent and set(found.categories) <= NOT_URGENT_KINDS:
         # the rules read a danger that is serious but not urgent by itself ("they took my
         # passport"): the model must be surer to call it urgent
         passed[-1] = passed[-1] and bool(z[-1] >= STRICT_URGENT_LOGIT)
-    if not (passed[0] or found.urgent or reading.reported):
+    if reading.calmed:  # a rule read the past or mere control ("last year they locked us in")
+        passed[-1] = passed[-1] and bool(z[-1] >= CALMED_URGENT_LOGIT)
+    # a rule alarm stands unless the model is sure it is harmless ("this shift killed me")
+    ruled = found.danger and bool(z[0] >= VETO_LOGIT)
+    if not (passed[0] or found.urgent or reading.reported or ruled):
         return Detection(False, False, (), found.lang)
     have = {s.category for s in found.signals}
     last = len(OUTPUTS) - 1
     added = [k for k in range(1, last) if passed[k] and OUTPUTS[k] not in have]
-    if not have and not added:  # an alarm needs a reason: the likeliest category, if near
+    if not have and not added:  # an alarm needs a reason: the likeliest category
         margin = z[1:last] - clf.logit_thresholds[1:last]
-        best = int(np.argmax(margin))
-        if margin[best] < clf.fill_margin and not found.urgent:
-            return Detection(False, False, (), found.lang)
-        added = [best + 1]
+        added = [int(np.argmax(margin)) + 1]
     urgent = found.urgent or passed[last]
     if urgent and "immediate_danger" not in have:
         added.append(last)
