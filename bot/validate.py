@@ -162,11 +162,11 @@ def check_glossaries(locales: Path = LOCALES_DIR, dialogs: Path = DIALOGS_DIR) -
 
 
 def _screens(engine: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Return a state for every question screen, as deep in its flow as Back can show."""
+    """Return a state for every screen with buttons, as deep in its flow as Back can show."""
     screens = []
     for flow in engine.flows.values():
-        for step in flow.steps.values() if isinstance(flow.steps, dict) else flow.steps:
-            if step.type != "question":
+        for step in flow.steps.values():
+            if step.type not in ("question", "input", "result", "contacts"):
                 continue
             state = engine.new_state("en")
             state.update(chosen=True, flow=flow.id, step=step.id, trail=[[flow.id, step.id]])
@@ -176,7 +176,6 @@ def _screens(engine: Any) -> list[tuple[str, dict[str, Any]]]:
 
 def check_buttons(dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR) -> list[str]:
     """Return screens whose translated buttons lay out worse on a phone than the English."""
-    from bot.model import Show
     from bot.runtime import build_engine
     from bot.telegram_render import SHORT_LABEL
 
@@ -215,8 +214,7 @@ def check_risk_levels(dialogs: Path = DIALOGS_DIR) -> list[str]:
         return []
     allowed = tuple(f"Risk: {name}." for name in RISK_LEVELS)
     for flow in flows.values():
-        steps = flow.steps.values() if isinstance(flow.steps, dict) else flow.steps
-        for step in steps:
+        for step in flow.steps.values():
             for level in getattr(step, "levels", None) or ():
                 if level.text.startswith("Risk:") and not level.text.startswith(allowed):
                     problems.append(
