@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po
 
 from bot import DIALOGS_DIR, LANGUAGES, LOCALES_DIR
 from bot.flows import FlowError, load_flows
-from bot.i18n import placeholders, po_path
+from bot.i18n import format_number, placeholders, po_path
 
 GLOSSARY = "glossary.yaml"
 #: A label longer than this is cut short on a phone, unless the English is as long.
@@ -155,6 +155,43 @@ def check_glossaries(locales: Path = LOCALES_DIR, dialogs: Path = DIALOGS_DIR) -
                     f"{where}:{shown.lineno}: the name of `{entry_id}` is “{shown.string}”, "
                     f"the glossary says “{name}”"
                 )
+    return problems
+
+
+# Numbers ----------------------------------------------------------------------------------
+
+#: English numbers whose writing differs by language: grouped thousands and decimals.
+_NUMBER = re.compile(r"(?<![\w.,/])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?![\w]|[.,]\d)")
+_URL = re.compile(r"\S+\.\S+/\S*|https?://\S+")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def check_numbers(locales: Path = LOCALES_DIR) -> list[str]:
+    """Return translations that write a number the English way ("4,000" where Babel says "4 000").
+
+    Spaces inside a number are the translator's choice (Russian often writes "1153"), so
+    they are ignored; the decimal mark and the thousands mark are not.
+    """
+    problems: list[str] = []
+    for lang in LANGUAGES:
+        path = po_path(lang, locales)
+        if lang == "en" or not path.exists():
+            continue
+        where = _where(path, locales)
+        for message in _catalog(lang, locales):
+            if not message.id or not isinstance(message.id, str) or not message.string:
+                continue
+            english = _URL.sub(" ", message.id)
+            translation = _SPACES.sub("", _URL.sub(" ", str(message.string)))
+            for token in _NUMBER.findall(english):
+                value = token.replace(",", "")
+                decimals = len(value.partition(".")[2])
+                wanted = _SPACES.sub("", format_number(float(value), lang, decimals))
+                if wanted not in translation:
+                    problems.append(
+                        f"{where}:{message.lineno}: {token} is written {wanted!r} in {lang} "
+                        f"(Babel), not found in the translation of {message.id[:40]!r}"
+                    )
     return problems
 
 
@@ -296,6 +333,7 @@ def validate_command(args: argparse.Namespace) -> int:
     catalog_problems = check_catalogs(args.locales)
     problems += catalog_problems
     problems += check_glossaries(args.locales, args.dialogs)
+    problems += check_numbers(args.locales)
     if flows and not data_problems and not catalog_problems:
         problems += check_buttons(args.dialogs, args.locales)
     if getattr(args, "launch", False):
