@@ -18,8 +18,8 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.messages.mofile import write_mo
-from babel.numbers import format_decimal
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES, LOCALES_DIR
 

@@ -295,6 +295,14 @@ async def test_every_flyer_language_says_when_its_numbers_were_checked(client):
         "Numbers checked on 3 December 2026",
     ):
         assert words in page
+    # The line does not speak Ukrainian: each language says which it speaks, in its own words.
+    for words in (
+        "Kalbos: lietuvių, anglų, rusų",
+        "Языки: литовский, английский, русский",
+        "Мови: литовська, англійська, російська",
+        "Languages: Lithuanian, English, Russian",
+    ):
+        assert words in page
     # The page (not the sheet) says plainly that nobody has called them.
     assert "Nobody has called these numbers yet" in page
 
@@ -461,3 +469,41 @@ def test_flyer_prints_on_a6_and_its_qr_code_scans(browser, live_admin, tmp_path:
     page.locator("article.sheet").screenshot(path=str(ARTIFACTS / "admin-flyer-a4-uk.png"))
     assert problems == []
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("path", "shot"),
+    [
+        ("/admin/dashboard", "admin-phone-dashboard.png"),
+        ("/admin/campaigns", "admin-phone-campaigns.png"),
+        (
+            "/admin/campaigns/posters/flyer?size=a6&lang=lt&lang=ru&lang=uk&lang=en",
+            "admin-phone-flyer-a6.png",
+        ),
+        ("/admin/campaigns/posters/flyer?size=a4&lang=uk", "admin-phone-flyer-a4.png"),
+        ("/admin/login", "admin-phone-login.png"),
+    ],
+)
+def test_admin_pages_fit_a_phone(browser, live_admin, path, shot):
+    # An outreach worker at a fair has only a phone: 390×844 CSS pixels, no sideways scrolling.
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        extra_http_headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    problems = watch(page)
+    page.goto(f"{live_admin.url}{path}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+    for selector in ("button", "a"):
+        for box in page.eval_on_selector_all(
+            selector, "els => els.map(e => e.getBoundingClientRect().right)"
+        ):
+            assert box <= 391, f"{path}: a {selector} sticks out to {box}px"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    assert problems == [] or path == "/admin/login"
+    page.close()

@@ -20,8 +20,8 @@ from bot.campaigns import (
     parse_start_parameter,
     stats_bucket,
     telegram_link,
-    web_link,
     unprintable,
+    web_link,
     write_qr,
 )
 

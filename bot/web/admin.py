@@ -43,7 +43,7 @@ from bot.campaigns import (
     unprintable,
 )
 from bot.contacts import default_directory
-from bot.i18n import LANGUAGE_NAMES, N_, format_day
+from bot.i18n import LANGUAGE_NAMES, N_, format_day, language_names
 from bot.stats import (
     LEGEND,
     MASKED,
@@ -76,6 +76,8 @@ FLYER_FREE_IN_LT = N_("free in Lithuania")
 FLYER_FROM_ABROAD = N_("from abroad")
 # TRANSLATORS: small print at the foot of a flyer; {date} is a day written out in words.
 FLYER_CHECKED = N_("Numbers checked on {date}")
+# TRANSLATORS: on a flyer, under the helpline's numbers; {languages} is a list of names.
+FLYER_LANGUAGES = N_("Languages: {languages}")
 
 
 def flyer_numbers() -> tuple[str, str]:
@@ -487,6 +489,13 @@ async def flyer_page(request: Request, code: str) -> Response:
         f"{_e(translate(lang, FLYER_CHECKED).format(date=format_day(checked_on, lang)))}</span>"
         for lang in langs
     )
+    spoken = directory.get(FLYER_LINE).languages
+    speaks = " · ".join(
+        f'<span lang="{lang}">'
+        f"{_e(translate(lang, FLYER_LANGUAGES).format(languages=language_names(spoken, lang)))}"
+        "</span>"
+        for lang in langs
+    )
     dead = unprintable(link)
     stamp = (
         f'<p class="stamp" role="alert">TEST PRINT – DO NOT HAND OUT: {_e(dead)}</p>'
@@ -502,7 +511,8 @@ async def flyer_page(request: Request, code: str) -> Response:
         f'<p class="number"><strong>{_e(national)}</strong> <span class="where">'
         f"{words(FLYER_FREE_IN_LT)}</span></p>"
         f'<p class="number"><strong>{_e(abroad)}</strong> <span class="where">'
-        f'{words(FLYER_FROM_ABROAD)}</span></p></div><p class="checked">{checked}</p></article>'
+        f'{words(FLYER_FROM_ABROAD)}</span></p><p class="speaks">{speaks}</p></div>'
+        f'<p class="checked">{checked}</p></article>'
     )
     boxes = "".join(
         f'<label><input type="checkbox" name="lang" value="{lang}"'
