@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import ROOT
 from bot.stats import (
     MASKED,
     SMALL,
@@ -244,7 +245,7 @@ def stats(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url},
     )
 
 
