@@ -14,12 +14,13 @@ QR code as PNG or SVG (by the file's extension).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import segno
 
@@ -90,6 +91,29 @@ def web_link(base_url: str, code: str | None, lang: str | None = None) -> str:
     start_parameter(code, lang)  # the same rules for codes and languages as on Telegram
     query = {key: value for key, value in (("c", code), ("lang", lang)) if value}
     return f"{base_url.rstrip('/')}/chat?{urlencode(query)}"
+
+
+def unprintable(link: str) -> str | None:
+    """Say why a link would make dead flyers (local or plain-http address), or None if fine.
+
+    A QR code printed for `http://127.0.0.1:8000` or a laptop's `http://localhost` works on
+    the laptop that made it and nowhere else; a plain-http link is refused by many phones.
+    """
+    parts = urlsplit(link)
+    host = (parts.hostname or "").lower()
+    if host in {"localhost", "testserver"} or host.endswith((".local", ".localhost", ".internal")):
+        return f"{host} is a local address: phones that scan the flyer cannot reach it"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and (
+        address.is_private or address.is_loopback or address.is_unspecified
+    ):
+        return f"{host} is a private or local address: phones that scan the flyer cannot reach it"
+    if parts.scheme != "https":
+        return f"{parts.scheme}:// is not https: many phones refuse it, and it is not private"
+    return None
 
 
 def stats_bucket(code: str | None, known: Collection[str]) -> str:
@@ -212,6 +236,11 @@ def qr_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="file to write: .png or .svg")
     parser.add_argument("--bot-username", help="Telegram bot username (default from settings)")
     parser.add_argument("--base-url", help="public web address (default PUBLIC_BASE_URL)")
+    parser.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="write a QR code for a local or non-https address anyway (tests only: never print it)",
+    )
 
 
 def qr_command(args: argparse.Namespace) -> int:
@@ -229,6 +258,17 @@ def qr_command(args: argparse.Namespace) -> int:
             bot_username=username,
             base_url=args.base_url or settings.public_base_url,
         )
+        problem = unprintable(link)
+        if problem and not args.allow_local:
+            print(
+                f"error: refusing to write a QR code for {link}: {problem}. Set PUBLIC_BASE_URL "
+                "(or --base-url) to the bot's public https address; --allow-local writes it "
+                "anyway for a test, never for print",
+                file=sys.stderr,
+            )
+            return 2
+        if problem:
+            print(f"WARNING: {problem}: do not print this QR code", file=sys.stderr)
         write_qr(link, args.out)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -25,9 +25,9 @@ CHANNEL = "console"
 COMMANDS: dict[str, Event] = {"/menu": Restart(), "/back": Back(), "/help": Help()}
 
 
-def render_contact(contact: Contact) -> str:
-    """Render a contact card as one or two plain lines."""
-    details = [d for d in (contact.hours, language_names(contact.languages)) if d]
+def render_contact(contact: Contact, lang: str | None = None) -> str:
+    """Render a contact card as one or two plain lines (languages named in `lang`)."""
+    details = [d for d in (contact.hours, language_names(contact.languages, lang)) if d]
     line = f"  ☎ {contact.name}"
     if contact.phone:
         line += f": {contact.phone}"
@@ -37,13 +37,13 @@ def render_contact(contact: Contact) -> str:
     return line + ("\n    " + " · ".join(extra) if extra else "")
 
 
-def render(replies: Sequence[Reply]) -> tuple[str, list[str]]:
+def render(replies: Sequence[Reply], lang: str | None = None) -> tuple[str, list[str]]:
     """Render replies as text with numbered choices; return the text and the choice ids."""
     blocks: list[str] = []
     ids: list[str] = []
     for reply in replies:
         lines = [reply.text]
-        lines += [render_contact(c) for c in reply.contacts]
+        lines += [render_contact(c, lang) for c in reply.contacts]
         for choice in reply.choices:
             ids.append(choice.id)
             lines.append(f"[{len(ids)}] {choice.label}")
@@ -88,7 +88,7 @@ class ConsoleSession:
         except StoreUnavailable:  # keep the session; the next line may work again
             return self.service.engine.translator.gettext(self.lang or "en", TRY_LATER)
         self.lang = outcome.lang
-        text, self.choices = render(outcome.replies)
+        text, self.choices = render(outcome.replies, outcome.lang)
         return text
 
     async def close(self) -> None:

@@ -1,8 +1,9 @@
 """The hotline directory: who to call, from where, in which language.
 
 The data lives in `dialogs/contacts.yaml` so NGO staff can keep it current; this module
-loads it, refuses entries without a source or a verification date, and picks the lines
-that fit a person's country and language.
+loads it, refuses entries whose provenance is incomplete (source page, the page's own
+date, the day it was read, whether anyone has called), and picks the lines that fit a
+person's country and language.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ ANYWHERE_EU = "EU"
 #: What the handoff calls "somewhere else"; lookups treat it like an unknown country.
 OTHER = "OTHER"
 SCOPES = ("national", "abroad", "any")
+SCHEMA = 2
+#: A source read longer ago than this should be read again (`validate` says so).
+REREAD_DAYS = 365
+
+_SOURCE_DATE = re.compile(r"^(undated|\d{4}(-\d{2}(-\d{2})?)?)$")
 
 _LANG = re.compile(r"^[a-z]{2}$")
 _URL = re.compile(r"^https?://\S+$")
@@ -60,10 +66,19 @@ class Entry:
     helps_with: str
     emergency: bool
     source: str
-    verified: date
+    #: The source page's own date (`2021-02-08`, `2024`) or `undated`.
+    source_date: str
+    #: The day someone last read the number on the source page.
+    read: date
+    #: The day a person last called the number and reached the line; None: never.
+    called: date | None = None
+    #: The words of the source that give the number.
+    quote: str | None = None
     confidence: str | None = None
     #: The line brings in an interpreter, so it can take a call in any language.
     interpreters: bool = False
+    #: A general line (not a trafficking or victim line): it never closes a language gap.
+    general: bool = False
 
     def speaks(self, lang: str) -> bool:
         """Say whether a person can talk to this line in `lang`."""
@@ -72,6 +87,10 @@ class Entry:
     def reachable_from_abroad(self) -> bool:
         """Say whether someone outside the entry's country can call it."""
         return any(p.scope in ("abroad", "any") for p in self.phones)
+
+    def reachable_inside(self) -> bool:
+        """Say whether someone inside the entry's country can call it."""
+        return any(p.scope in ("national", "any") for p in self.phones)
 
     def is_in(self, country: str | None) -> bool:
         """Say whether a person in `country` counts as being in this entry's country."""
@@ -142,7 +161,7 @@ class Directory:
         unknown country (None, OTHER) only the last group is possible, so 112 is added.
         """
         known = country in COUNTRIES
-        local = [e for e in self.hotlines() if known and e.is_in(country)]
+        local = [e for e in self.hotlines() if known and e.is_in(country) and e.reachable_inside()]
         first = [e for e in local if e.speaks(lang)]
         second = [e for e in local if not e.speaks(lang)]
         remote = [
@@ -153,14 +172,23 @@ class Directory:
         contacts = first + second + remote
         if not known:
             contacts.append(self.emergency(None))
-            gap = not any(e.speaks(lang) for e in contacts if not e.emergency)
+            gap = not any(e.speaks(lang) for e in contacts if not e.emergency and not e.general)
         else:
-            gap = not first
+            gap = not any(not e.general for e in first)
         return Handoff(tuple(contacts), gap)
 
-    def stale(self, today: date, max_age_days: int = 365) -> list[Entry]:
-        """Return the entries whose verification is older than `max_age_days`."""
-        return [e for e in self.entries if (today - e.verified).days > max_age_days]
+    def to_reread(self, today: date, max_age_days: int = REREAD_DAYS) -> list[Entry]:
+        """Return the entries whose source was last read more than `max_age_days` ago."""
+        return [e for e in self.entries if (today - e.read).days > max_age_days]
+
+    def never_called(self) -> list[Entry]:
+        """Return the entries nobody has called yet (a launch needs none)."""
+        return [e for e in self.entries if e.called is None]
+
+    def checked_on(self, entry_ids: Iterable[str]) -> date:
+        """Return the oldest day on which these entries' numbers were read or called."""
+        entries = [self.get(i) for i in entry_ids]
+        return min(max(e.read, e.called or e.read) for e in entries)
 
 
 @lru_cache(maxsize=1)
@@ -230,8 +258,8 @@ def _parse(source: str, filename: str) -> Iterable[Entry]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         raise ValueError(f"{filename}:{line}: not valid YAML ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("kind") != "contacts" or doc.get("schema") != 1:
-        raise ValueError(f"{filename}:1: expected `kind: contacts` and `schema: 1`")
+    if not isinstance(doc, dict) or doc.get("kind") != "contacts" or doc.get("schema") != SCHEMA:
+        raise ValueError(f"{filename}:1: expected `kind: contacts` and `schema: {SCHEMA}`")
     raw_entries = doc.get("contacts")
     if not isinstance(raw_entries, list) or not raw_entries:
         raise ValueError(f"{filename}:{doc['__line__']}: `contacts` must be a non-empty list")
@@ -279,15 +307,23 @@ def _entry(f: _Fields) -> Entry:
     source = f.text("source")
     if not _URL.match(source or ""):
         raise f.fail("source", f"`source` must be a URL, not `{source}`")
-    verified_text = f.text("verified")
-    try:
-        verified = date.fromisoformat(str(verified_text))
-    except ValueError:
-        raise f.fail("verified", f"bad date `{verified_text}` (use YYYY-MM-DD)") from None
+    if "verified" in f.raw:
+        raise f.fail("verified", "`verified` is gone: say `source_date`, `read` and `called`")
+    source_date = f.text("source_date")
+    if not _SOURCE_DATE.match(source_date or ""):
+        raise f.fail("source_date", f"bad source date `{source_date}` (YYYY[-MM[-DD]] or undated)")
+    read = _day(f, "read")
+    called_text = f.text("called")
+    called = None if called_text == "never" else _day(f, "called")
 
     emergency = f.raw.get("emergency", False)
     interpreters = f.raw.get("interpreters", False)
-    for key, flag in (("emergency", emergency), ("interpreters", interpreters)):
+    general = f.raw.get("general", False)
+    for key, flag in (
+        ("emergency", emergency),
+        ("interpreters", interpreters),
+        ("general", general),
+    ):
         if not isinstance(flag, bool):
             raise f.fail(key, f"`{key}` must be true or false")
 
@@ -303,7 +339,23 @@ def _entry(f: _Fields) -> Entry:
         helps_with=str(f.text("helps_with")),
         emergency=emergency,
         source=str(source),
-        verified=verified,
+        source_date=str(source_date),
+        read=read,
+        called=called,
+        quote=f.text("quote", required=False),
         confidence=f.text("confidence", required=False),
         interpreters=interpreters,
+        general=general,
     )
+
+
+def _day(f: _Fields, key: str) -> date:
+    """Read a YYYY-MM-DD field that must not lie in the future."""
+    text = f.text(key)
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        raise f.fail(key, f"bad date `{text}` (use YYYY-MM-DD)") from None
+    if day > date.today():
+        raise f.fail(key, f"`{key}` is in the future ({day}): write the day it happened")
+    return day

@@ -15,7 +15,14 @@ from typing import Any, Protocol
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.flows import FLOW_PREFIX, MENU, Flow, Step
-from bot.i18n import LANGUAGE_NAMES, N_, Translator, negotiate, normalize_language
+from bot.i18n import (
+    LANGUAGE_NAMES,
+    N_,
+    Translator,
+    format_number,
+    negotiate,
+    normalize_language,
+)
 from bot.model import (
     Back,
     Choice,
@@ -430,7 +437,8 @@ class Engine:
             return self._help(turn, urgent=urgent, keep_resume=True)
         if len(text) > MAX_TEXT:
             message = N_("That message is too long for me. Please send up to {limit} characters.")
-            turn.replies.append(Reply("info", self._(state, message, limit=f"{MAX_TEXT:,}")))
+            limit = format_number(MAX_TEXT, state["lang"])
+            turn.replies.append(Reply("info", self._(state, message, limit=limit)))
             return self._render(turn, notes=False)
         if step.type == "input":
             self._input(turn, step, text)
@@ -720,11 +728,9 @@ class Engine:
         text = self._(state, step.text)
         if turn.lead:
             text = f"{turn.lead}\n\n{text}"
-        if handoff.language_gap:
-            text += "\n\n" + self._(
-                state,
-                LANGUAGE_GAP,
-            )
+        if handoff.language_gap and country not in (None, OTHER):
+            # (where the country is not known, the lines' own notes say what is missing)
+            text += "\n\n" + self._(state, LANGUAGE_GAP)
         entries = [e for e in handoff.contacts if e.id not in shown]
         if handoff.language_gap:  # lines that speak the person's language first
             entries.sort(key=lambda e: lang not in getattr(e, "languages", ()))

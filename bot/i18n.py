@@ -10,11 +10,16 @@ import gettext
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
+from babel.dates import format_date as _babel_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES, LOCALES_DIR
 
@@ -38,9 +43,45 @@ ENDONYMS = {
 }
 
 
-def language_names(codes: tuple[str, ...] | list[str]) -> str:
-    """Return language codes as the names their speakers use, e.g. `Українська, English`."""
-    return ", ".join(ENDONYMS.get(code, code) for code in codes)
+#: The Babel locale for each of our languages (British English: "3 December 2026").
+BABEL_LOCALES = {"lt": "lt_LT", "ru": "ru_RU", "uk": "uk_UA", "en": "en_GB"}
+#: Where a money symbol goes: after the number in our three other languages ("1 153 €").
+_SYMBOL_FIRST = {"en"}
+
+
+def _locale(lang: str) -> str:
+    return BABEL_LOCALES.get(lang, BABEL_LOCALES[DEFAULT_LANGUAGE])
+
+
+def language_names(codes: tuple[str, ...] | list[str], lang: str | None = None) -> str:
+    """Return language codes as names: in `lang` when given ("vokiečių"), else endonyms."""
+    if lang is None:
+        return ", ".join(ENDONYMS.get(code, code) for code in codes)
+    return ", ".join(language_name(code, lang) for code in codes)
+
+
+def language_name(code: str, lang: str) -> str:
+    """Return one language's name in `lang`, as Babel's CLDR data writes it ("немецкий")."""
+    name = Locale.parse(_locale(lang)).languages.get(code)
+    return name or ENDONYMS.get(code, code)
+
+
+def format_number(value: int | float | Decimal, lang: str, decimals: int | None = None) -> str:
+    """Format a number for `lang` with Babel: "4 000" in Lithuanian, "4,000" in English."""
+    pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
+    return format_decimal(value, format=pattern, locale=_locale(lang))
+
+
+def format_money(amount: int | float | Decimal, symbol: str, lang: str) -> str:
+    """Format an amount of money for `lang`: "1 153 €", "13,90 €", "€13.90"."""
+    decimals = 0 if Decimal(str(amount)) == int(amount) else 2
+    number = format_number(amount, lang, decimals)
+    return f"{symbol}{number}" if lang in _SYMBOL_FIRST else f"{number}\u00a0{symbol}"
+
+
+def format_day(day: date, lang: str) -> str:
+    """Format a date for `lang` in words: "2026 m. gruodžio 3 d.", "3 грудня 2026 р."."""
+    return _babel_date(day, format="long", locale=_locale(lang))
 
 
 _PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")

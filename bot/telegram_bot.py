@@ -492,7 +492,7 @@ class TelegramChannel:
             await self._follow_language(context.bot, chat.id, memory, user.language_code)
             # Everything said while getting help is protected, not only the contact cards.
             sensitive = outcome.state.get("flow") == HELP_FLOW
-            for outgoing in render(outcome.replies, sensitive):
+            for outgoing in render(outcome.replies, sensitive, outcome.lang):
                 sent = await context.bot.send_message(
                     chat.id,
                     outgoing.text,

@@ -81,15 +81,19 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     return pieces
 
 
-def render_contact(contact: Contact) -> str:
-    """Render a contact card as short lines; the phone stays plain so Telegram links it."""
+def render_contact(contact: Contact, lang: str | None = None) -> str:
+    """Render a contact card as short lines; the phone stays plain so Telegram links it.
+
+    Languages are named in `lang` when the adapter passes it ("vokiečių"), else by their
+    own names ("Deutsch"): never as bare codes.
+    """
     lines = [f"☎ {contact.name}"]
     if contact.phone:
         lines.append(f"📞 {contact.phone}")
     if contact.hours:
         lines.append(f"🕒 {contact.hours}")
     if contact.languages:
-        lines.append("🗣 " + language_names(contact.languages))
+        lines.append("🗣 " + language_names(contact.languages, lang))
     if contact.email:
         lines.append(f"✉ {contact.email}")
     if contact.url:
@@ -117,12 +121,15 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def render(replies: Sequence[Reply], sensitive: bool = False) -> list[Outgoing]:
+def render(
+    replies: Sequence[Reply], sensitive: bool = False, lang: str | None = None
+) -> list[Outgoing]:
     """Render one turn's replies; a sensitive turn or one with a handoff cannot be forwarded."""
     protect = sensitive or any(reply.kind == "handoff" for reply in replies)
     messages: list[Outgoing] = []
     for reply in replies:
-        text = "\n\n".join([reply.text, *(render_contact(c) for c in reply.contacts)]).strip()
+        cards = (render_contact(c, lang) for c in reply.contacts)
+        text = "\n\n".join([reply.text, *cards]).strip()
         markup = keyboard(reply.choices)
         pieces = split_text(text) if text else []
         if not pieces:

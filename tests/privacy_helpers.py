@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bot import ROOT
 from bot.i18n import default_translator
 
 # ---------------------------------------------------------------------------- what must not leak
@@ -221,6 +222,9 @@ def subprocess_env(**values: str | None) -> dict[str, str]:
     """Return the environment for a `python -m bot` child: ours, with `values` (None removes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LOG_"))}
     env.pop("DATABASE_URL", None)
+    # Children start in a temporary folder: make them import this tree's `bot`, not an
+    # installed copy from another checkout.
+    env["PYTHONPATH"] = str(ROOT)
     for key, value in values.items():
         if value is None:
             env.pop(key, None)

@@ -332,6 +332,53 @@ async def test_a_flyer_in_several_languages_lets_the_bot_ask(client):
     assert "t.me/SafeAbroadBot?start=ua_centres<" in page
 
 
+async def test_every_flyer_language_says_when_its_numbers_were_checked(client):
+    query = "lang=lt&lang=ru&lang=uk&lang=en"
+    page = (await client.get(f"/admin/campaigns/posters/flyer?{query}", headers=BEARER)).text
+    page = page.replace("\u202f", " ").replace("\xa0", " ")  # Babel's non-breaking spaces
+    for words in (
+        "Numeriai patikrinti 2026 m. gruodžio 3 d.",
+        "Номера проверены 3 декабря 2026 г.",
+        "Номери перевірено 3 грудня 2026 р.",
+        "Numbers checked on 3 December 2026",
+    ):
+        assert words in page
+    # The line does not speak Ukrainian: each language says which it speaks, in its own words.
+    for words in (
+        "Kalbos: lietuvių, anglų, rusų",
+        "Языки: литовский, английский, русский",
+        "Мови: литовська, англійська, російська",
+        "Languages: Lithuanian, English, Russian",
+    ):
+        assert words in page
+    # The page (not the sheet) says plainly that nobody has called them.
+    assert "Nobody has called these numbers yet" in page
+
+
+async def test_a_telegram_flyer_is_printable_but_a_web_flyer_for_a_local_address_is_not(client):
+    telegram = (await client.get("/admin/campaigns/posters/flyer", headers=BEARER)).text
+    assert "TEST PRINT" not in telegram and "dead on paper" not in telegram
+    web = (
+        await client.get("/admin/campaigns/posters/flyer?channel=web", headers=BEARER)
+    ).text  # the test client's address is http://testserver
+    assert "This flyer would be dead on paper" in web
+    assert 'class="stamp"' in web and "TEST PRINT – DO NOT HAND OUT" in web
+    campaigns = (await client.get("/admin/campaigns", headers=BEARER)).text
+    assert "Do not print these web links or QR codes" in campaigns
+
+
+async def test_a_web_flyer_for_the_public_https_address_has_no_warning(tmp_path, store):
+    app = build_app(tmp_path, store, admin_token=TOKEN, public_base_url="https://safe.example.org")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        page = (await http.get("/admin/campaigns/posters/flyer?channel=web", headers=BEARER)).text
+        campaigns = (await http.get("/admin/campaigns", headers=BEARER)).text
+    assert "https://safe.example.org/chat?c=posters" in page
+    assert "TEST PRINT" not in page and "dead on paper" not in page
+    assert "Do not print" not in campaigns
+
+
 # Statistics ----------------------------------------------------------------------------
 
 
@@ -470,3 +517,41 @@ def test_flyer_prints_on_a6_and_its_qr_code_scans(browser, live_admin, tmp_path:
     page.locator("article.sheet").screenshot(path=str(ARTIFACTS / "admin-flyer-a4-uk.png"))
     assert problems == []
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("path", "shot"),
+    [
+        ("/admin/dashboard", "admin-phone-dashboard.png"),
+        ("/admin/campaigns", "admin-phone-campaigns.png"),
+        (
+            "/admin/campaigns/posters/flyer?size=a6&lang=lt&lang=ru&lang=uk&lang=en",
+            "admin-phone-flyer-a6.png",
+        ),
+        ("/admin/campaigns/posters/flyer?size=a4&lang=uk", "admin-phone-flyer-a4.png"),
+        ("/admin/login", "admin-phone-login.png"),
+    ],
+)
+def test_admin_pages_fit_a_phone(browser, live_admin, path, shot):
+    # An outreach worker at a fair has only a phone: 390×844 CSS pixels, no sideways scrolling.
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        extra_http_headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    problems = watch(page)
+    page.goto(f"{live_admin.url}{path}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+    for selector in ("button", "a"):
+        for box in page.eval_on_selector_all(
+            selector, "els => els.map(e => e.getBoundingClientRect().right)"
+        ):
+            assert box <= 391, f"{path}: a {selector} sticks out to {box}px"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    assert problems == [] or path == "/admin/login"
+    page.close()

@@ -195,6 +195,23 @@ def test_a_checklist_by_clicks_and_a_reload_keeps_the_place(
     assert page.problems == []
 
 
+def test_contact_cards_name_languages_in_the_readers_language(
+    page: Watched, server: LiveServer
+) -> None:
+    chat = open_chat(page, server, "lang=lt")
+    chat.get_by_test_id("choice").filter(has_text="Gauti pagalbos").first.wait_for()
+    click_choice(chat, "Gauti pagalbos")
+    chat.get_by_test_id("choice").filter(has_text="Vokietija").first.wait_for()
+    click_choice(chat, "Vokietija")
+    chat.get_by_test_id("contact").first.wait_for()
+
+    cards = chat.get_by_test_id("contact").all_inner_texts()
+    hilfetelefon = next(c for c in cards if "116 016" in c)
+    assert "vokiečių, anglų, rusų, lenkų, ukrainiečių" in hilfetelefon
+    assert not re.search(r"\b(DE|EN|RU|PL|UK|LT)\b", " ".join(cards))
+    assert page.problems == []
+
+
 def test_free_text_in_danger_shows_contact_cards_with_phone_links(
     page: Watched, server: LiveServer, web_engine: Any
 ) -> None:

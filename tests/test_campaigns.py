@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import LANGUAGES
+from bot import LANGUAGES, ROOT
 from bot.campaigns import (
     NONE,
     OTHER,
@@ -20,6 +20,7 @@ from bot.campaigns import (
     parse_start_parameter,
     stats_bucket,
     telegram_link,
+    unprintable,
     web_link,
     write_qr,
 )
@@ -180,7 +181,8 @@ def run_qr(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         [sys.executable, "-m", "bot", "qr", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        # The tests run in a temporary folder: import this tree's `bot`, not an installed one.
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         timeout=120,
     )
 
@@ -240,3 +242,49 @@ def test_qr_explains_what_is_missing(tmp_path: Path, args: list[str], says: str)
 def test_qr_refuses_other_file_types(tmp_path: Path):
     with pytest.raises(ValueError, match=r"\.png or \.svg"):
         write_qr("https://t.me/SafeAbroadBot?start=posters", tmp_path / "q.jpg")
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "https://192.168.1.20",
+        "http://safe.example.org",
+    ],
+)
+def test_qr_refuses_a_link_that_would_make_dead_flyers(tmp_path: Path, base: str):
+    out = tmp_path / "q.png"
+    result = run_qr(
+        "--campaign", "posters", "--channel", "web", "--base-url", base, "--out", str(out)
+    )
+    assert result.returncode == 2
+    assert "refusing" in result.stderr and "--allow-local" in result.stderr
+    assert not out.exists()
+
+
+def test_qr_for_a_local_address_only_with_the_flag_and_a_loud_warning(tmp_path: Path):
+    out = tmp_path / "q.png"
+    result = run_qr(
+        "--campaign", "posters", "--channel", "web", "--base-url", "http://127.0.0.1:8000",
+        "--allow-local", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "do not print" in result.stderr
+    assert decode_png(out) == ["http://127.0.0.1:8000/chat?c=posters"]
+
+
+@pytest.mark.parametrize(
+    ("link", "fine"),
+    [
+        ("https://t.me/SafeAbroadBot?start=posters", True),
+        ("https://safe.example.org/chat?c=x", True),
+        ("http://127.0.0.1:8000/chat", False),
+        ("https://localhost/chat", False),
+        ("https://10.0.0.5/chat", False),
+        ("http://safe.example.org/chat", False),
+        ("https://bot.local/chat", False),
+    ],
+)
+def test_unprintable_names_local_and_plain_http_links(link: str, fine: bool):
+    assert (unprintable(link) is None) is fine

@@ -8,11 +8,13 @@ import sys
 
 import pytest
 
+from bot import ROOT
 from bot.i18n import default_translator
 
 
 def chat(lines: list[str], *args: str, tmp_path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATA_DIR": str(tmp_path / "data")}
+    # PYTHONPATH: the child imports this tree's `bot`, not an installed copy.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATA_DIR": str(tmp_path / "data")}
     return subprocess.run(
         [sys.executable, "-m", "bot", "chat", *args],
         input="".join(f"{line}\n" for line in lines),

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import ROOT
 from bot.stats import (
     MASKED,
     SMALL,
@@ -303,7 +304,7 @@ def stats(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url},
     )
 
 

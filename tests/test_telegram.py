@@ -412,7 +412,7 @@ async def test_commands_show_what_the_engine_says(
     state = (await polling.channel.service.store.get(polling.key(user))).state
     _, expected = engine.advance(state, event)
     delivered = await polling.deliver(command(user, name))
-    assert delivered.texts == [m.text for m in render(expected)]
+    assert delivered.texts == [m.text for m in render(expected, lang=state["lang"])]
 
 
 # ---------------------------------------------------------------------------- help

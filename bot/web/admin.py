@@ -41,8 +41,10 @@ from bot.campaigns import (
     load_campaigns,
     qr_code,
     qr_svg,
+    unprintable,
 )
-from bot.i18n import LANGUAGE_NAMES, N_
+from bot.contacts import default_directory
+from bot.i18n import LANGUAGE_NAMES, N_, format_day, language_names
 from bot.stats import (
     LEGEND,
     MASKED,
@@ -69,9 +71,8 @@ FAILURES_PER_ADDRESS = Rate(per_minute=10, burst=9)
 FAILURES_IN_ALL = Rate(per_minute=30, burst=29)
 SIZES = ("a6", "a4")
 
-#: The Lithuanian national anti-trafficking helpline (facts.md §4.1): 24/7, free in Lithuania.
-HELPLINE_LT = "8 800 91119"
-HELPLINE_ABROAD = "+370 616 91119"
+#: The directory entry whose numbers a flyer prints: the Lithuanian national helpline.
+FLYER_LINE = "lt_helpline"
 
 # TRANSLATORS: the one line on a printed flyer or poster, next to the QR code.
 FLYER_HEADLINE = N_("Job abroad? Check the offer first. Free and anonymous.")
@@ -81,6 +82,18 @@ FLYER_HELPLINE = N_("Human trafficking helpline, day and night")
 FLYER_FREE_IN_LT = N_("free in Lithuania")
 # TRANSLATORS: on a flyer, after the number +370 616 91119.
 FLYER_FROM_ABROAD = N_("from abroad")
+# TRANSLATORS: small print at the foot of a flyer; {date} is a day written out in words.
+FLYER_CHECKED = N_("Numbers checked on {date}")
+# TRANSLATORS: on a flyer, under the helpline's numbers; {languages} is a list of names.
+FLYER_LANGUAGES = N_("Languages: {languages}")
+
+
+def flyer_numbers() -> tuple[str, str]:
+    """Return the helpline's number inside Lithuania and from abroad, from contacts.yaml."""
+    entry = default_directory().get(FLYER_LINE)
+    by_scope = {phone.scope: phone.number for phone in entry.phones}
+    return by_scope["national"], by_scope["abroad"]
+
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -471,10 +484,19 @@ async def campaigns_page(request: Request) -> Response:
         )
     if not settings.telegram_bot_username:
         hints.append("TELEGRAM_BOT_USERNAME is not set, so there are no Telegram links.")
+    _, base = _link_settings(request)
+    dead = unprintable(base)
+    alarm = (
+        f'<p class="warning danger" role="alert"><strong>Do not print these web links or QR '
+        f"codes:</strong> {_e(dead)}. Set PUBLIC_BASE_URL to the bot's public https address.</p>"
+        if dead
+        else ""
+    )
     body = (
         "<main><h1>Campaigns</h1>"
         "<p>Each code says where people found the bot (a poster run, a job fair, a website), "
         "never who they are. Edit the list in <code>dialogs/campaigns.yaml</code>.</p>"
+        + alarm
         + "".join(f'<p class="hint">{_e(h)}</p>' for h in hints)
         + '<form class="inline" method="get" action="/admin/campaigns">'
         '<label for="code">Links for another code</label>'
@@ -557,16 +579,38 @@ async def flyer_page(request: Request, code: str) -> Response:
             f'<span lang="{lang}">{_e(translate(lang, message))}</span>' for lang in langs
         )
 
+    national, abroad = flyer_numbers()
+    directory = default_directory()
+    checked_on = directory.checked_on([FLYER_LINE])
+    checked = " · ".join(
+        f'<span lang="{lang}">'
+        f"{_e(translate(lang, FLYER_CHECKED).format(date=format_day(checked_on, lang)))}</span>"
+        for lang in langs
+    )
+    spoken = directory.get(FLYER_LINE).languages
+    speaks = " · ".join(
+        f'<span lang="{lang}">'
+        f"{_e(translate(lang, FLYER_LANGUAGES).format(languages=language_names(spoken, lang)))}"
+        "</span>"
+        for lang in langs
+    )
+    dead = unprintable(link)
+    stamp = (
+        f'<p class="stamp" role="alert">TEST PRINT – DO NOT HAND OUT: {_e(dead)}</p>'
+        if dead
+        else ""
+    )
     sheet = (
         f'<article class="sheet {size} langs-{len(langs)}" aria-label="Flyer {size.upper()}">'
-        f'<div class="headlines">{headlines}</div>'
+        f'{stamp}<div class="headlines">{headlines}</div>'
         f'<div class="qr-box">{qr_svg(link, title=link)}</div>'
         f'<p class="qr-link">{_e(link.removeprefix("https://"))}</p>'
         f'<div class="helpline"><p class="helpline-label">{words(FLYER_HELPLINE, "")}</p>'
-        f'<p class="number"><strong>{HELPLINE_LT}</strong> <span class="where">'
+        f'<p class="number"><strong>{_e(national)}</strong> <span class="where">'
         f"{words(FLYER_FREE_IN_LT)}</span></p>"
-        f'<p class="number"><strong>{HELPLINE_ABROAD}</strong> <span class="where">'
-        f"{words(FLYER_FROM_ABROAD)}</span></p></div></article>"
+        f'<p class="number"><strong>{_e(abroad)}</strong> <span class="where">'
+        f'{words(FLYER_FROM_ABROAD)}</span></p><p class="speaks">{speaks}</p></div>'
+        f'<p class="checked">{checked}</p></article>'
     )
     boxes = "".join(
         f'<label><input type="checkbox" name="lang" value="{lang}"'
@@ -588,6 +632,19 @@ async def flyer_page(request: Request, code: str) -> Response:
         if campaign
         else f'<p class="warning">“{_e(code)}” is not in campaigns.yaml: counted as “{OTHER}”.</p>'
     )
+    never_called = [e for e in directory.never_called() if e.id == FLYER_LINE]
+    if dead:
+        note += (
+            f'<p class="warning danger" role="alert"><strong>This flyer would be dead on '
+            f"paper:</strong> the QR code opens {_e(link)}, and {_e(dead)}. Set PUBLIC_BASE_URL "
+            "to the bot's public https address (or pick the Telegram link) before printing.</p>"
+        )
+    if never_called:
+        note += (
+            '<p class="warning">Nobody has called these numbers yet (contacts.yaml: '
+            f"<code>called: never</code>; read from their source on {checked_on.isoformat()}). "
+            "Call them before you print many.</p>"
+        )
     controls = (
         f'<div class="controls no-print"><h1>Flyer: {_e(code)}</h1>{note}'
         f'<form method="get" action="/admin/campaigns/{quote(code)}/flyer">'

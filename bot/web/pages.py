@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, negotiate, normalize_language
+from bot.contacts import default_directory
+from bot.i18n import LANGUAGE_NAMES, language_name, negotiate, normalize_language
 from bot.web.errors import error_response
 from bot.web.schemas import CAMPAIGN
 from bot.web.strings import PAGE, WIDGET, translated
@@ -37,6 +38,13 @@ def _template(name: str) -> str:
 def fill(name: str, values: dict[str, str]) -> str:
     """Fill a template's `{{slot}}`s with HTML-escaped values."""
     return _SLOT.sub(lambda m: html.escape(values[m.group(1)], quote=True), _template(name))
+
+
+@lru_cache(maxsize=1)
+def spoken_language_names() -> dict[str, dict[str, str]]:
+    """Return, for each page language, the name of every language a hotline speaks in it."""
+    codes = sorted({c for e in default_directory().entries for c in e.languages} | set(LANGUAGES))
+    return {ui: {code: language_name(code, ui) for code in codes} for ui in LANGUAGES}
 
 
 def page_language(request: Request) -> tuple[str, str | None]:
@@ -63,7 +71,7 @@ async def chat_page(request: Request) -> HTMLResponse:
                 "explicit_lang": explicit or "",
                 "campaign": campaign if CAMPAIGN.fullmatch(campaign) else "",
                 "strings": json.dumps(strings, ensure_ascii=False, separators=(",", ":")),
-                "languages": json.dumps(LANGUAGE_NAMES, ensure_ascii=False),
+                "languages": json.dumps(spoken_language_names(), ensure_ascii=False),
                 **strings[lang],
             },
         )

@@ -278,7 +278,9 @@
     }
     if (contact.hours) card.append(element("p", "detail", "🕒 " + contact.hours));
     if (contact.languages && contact.languages.length) {
-      const names = contact.languages.map((code) => LANGUAGE_NAMES[code] || String(code).toUpperCase());
+      // Names in the reader's language ("vokiečių", "немецкий"), never bare codes.
+      const known = LANGUAGE_NAMES[state.lang] || LANGUAGE_NAMES.en || {};
+      const names = contact.languages.map((code) => known[code] || code);
       card.append(element("p", "detail", t("languages_spoken").replace("{languages}", names.join(", "))));
     }
     if (contact.email && /^[^\s@<>]+@[^\s@<>]+$/.test(contact.email)) {
