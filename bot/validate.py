@@ -85,6 +85,22 @@ def check_data(dialogs: Path = DIALOGS_DIR) -> tuple[list[str], list[str]]:
     return problems, warnings
 
 
+def check_settings() -> list[str]:
+    """Check the configuration that content cannot: the counsellor relay's settings."""
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        return [
+            f"settings: {'.'.join(str(p) for p in e['loc']).upper()} {e['msg']}"
+            for e in error.errors()
+        ]
+    return [f"settings: {problem}" for problem in settings.counsellor_problems()]
+
+
 def validate_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare `validate` options."""
     parser.add_argument("--dialogs", type=Path, default=DIALOGS_DIR, help="content folder")
@@ -102,6 +118,7 @@ def validate_command(args: argparse.Namespace) -> int:
     data_problems, warnings = check_data(args.dialogs)
     problems += data_problems
     problems += check_catalogs(args.locales)
+    problems += check_settings()
     for warning in warnings:
         print(f"warning: {warning}")
     if problems:
