@@ -8,6 +8,7 @@ so channels only render.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Callable
@@ -170,6 +171,13 @@ class Engine:
         self.relay = RelayDialog(self)
 
     # -- public API ---------------------------------------------------------------------
+
+    def with_desk(self, desk: Desk | None, clock: Callable[[], datetime] = utcnow) -> Engine:
+        """Return a copy of this engine with the counsellor desk (and clock) set."""
+        twin = copy.copy(self)
+        twin.desk, twin.clock = desk, clock
+        twin.relay = RelayDialog(twin)
+        return twin
 
     def new_state(self, lang: str | None = None, campaign: str | None = None) -> dict[str, Any]:
         """Return the state of a conversation that has not started yet."""

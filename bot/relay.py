@@ -64,8 +64,14 @@ TOPIC_INTRO = (
     "sees your messages as from a counsellor. /end closes the chat."
 )
 PERSON_LEFT = "The person left the chat. This topic is closed."
-URGENT_MARK = "🚨 URGENT: the bot read this as a risk to life or liberty right now. The person was shown the emergency number."
-NUDGED = "No one answered within {minutes} minutes: the person was shown the hotline numbers and can still wait here."
+URGENT_MARK = (
+    "🚨 URGENT: the bot read this as a risk to life or liberty right now. The person was "
+    "shown the emergency number."
+)
+NUDGED = (
+    "No one answered within {minutes} minutes: the person was shown the hotline numbers and "
+    "can still wait here."
+)
 ENDED_HERE = "Chat ended. The person was told."
 GONE = "This chat has ended; nothing was passed on."
 
@@ -228,7 +234,7 @@ class PgListener:
             try:
                 connection = await asyncpg.connect(self.dsn, timeout=10)
                 lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c: lost.set())
+                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await connection.add_listener(
                     NOTIFY_CHANNEL, lambda _c, _pid, _ch, payload: self.hub.receive(payload)
                 )
@@ -237,7 +243,7 @@ class PgListener:
                 log.warning("relay: the LISTEN connection was lost; reconnecting")
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - keep listening whatever happened
+            except Exception as error:
                 log.warning("relay: cannot LISTEN (%s); retrying", type(error).__name__)
             finally:
                 if connection is not None:
@@ -283,6 +289,8 @@ class Relay:
         self.telegram_push: TelegramPush | None = None
         #: Set by Conversations: the service that renders relay events through the engine.
         self.service: Conversations | None = None
+        #: Web pushes go by NOTIFY (PostgreSQL, several workers) or straight to this hub.
+        self.notify = bool(getattr(routes, "postgres", False))
         self._locks: dict[int, asyncio.Lock] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -344,14 +352,17 @@ class Relay:
             if route is None or self.service is None:
                 await self._to_topic(topic, GONE)
                 return False
-            outcome = await self.service.relay_event(route.key, Counsel(text))
+            outcome = await self.service.relay_event(route.key, Counsel(text), route.channel)
             if outcome is None or not outcome.replies:
                 await self.close(topic, "gone")
                 await self._to_topic(topic, GONE)
                 return False
             stamp = await self._push(route, outcome.replies, answer=True)
             if stamp is not None and stamp.first_answer is not None:
-                notes = [Note("relay", "answered"), Note("relay_wait", wait_bucket(stamp.first_answer))]
+                notes = [
+                    Note("relay", "answered"),
+                    Note("relay_wait", wait_bucket(stamp.first_answer)),
+                ]
                 await self.service.count(notes, route.lang, route.channel)
             return stamp is not None
 
@@ -360,7 +371,7 @@ class Relay:
         async with self._lock(topic):
             route = await self.routes.get(topic)
             if route is not None and self.service is not None:
-                outcome = await self.service.relay_event(route.key, RelayClosed())
+                outcome = await self.service.relay_event(route.key, RelayClosed(), route.channel)
                 if outcome is not None and outcome.replies:
                     await self._push(route, outcome.replies, answer=False)
             await self.close(topic, "counsellor")
@@ -374,14 +385,12 @@ class Relay:
         for route in await self.routes.overdue(cutoff):
             if self.service is None:
                 break
-            outcome = await self.service.relay_event(route.key, NoPickup())
+            outcome = await self.service.relay_event(route.key, NoPickup(), route.channel)
             if outcome is not None and outcome.replies:
                 await self._push(route, outcome.replies, answer=False)
                 told += 1
                 with contextlib.suppress(Exception):
-                    await self._to_topic(
-                        route.topic, NUDGED.format(minutes=self.desk.wait_minutes)
-                    )
+                    await self._to_topic(route.topic, NUDGED.format(minutes=self.desk.wait_minutes))
         return told
 
     def start_sweeping(self, every: float = SWEEP_EVERY) -> None:
@@ -390,7 +399,7 @@ class Relay:
                 await asyncio.sleep(every)
                 try:
                     await self.sweep()
-                except Exception as error:  # noqa: BLE001 - try again next round
+                except Exception as error:
                     log.warning("relay sweep failed: %s", type(error).__name__)
 
         self._sweeper = asyncio.create_task(loop())
@@ -413,14 +422,16 @@ class Relay:
             return stamp
         body = json.dumps([r.to_json() for r in replies], ensure_ascii=False)
         stamp = await self.routes.stamp(
-            route.topic, answer=answer, payloads=lambda seq: payloads(route.key, seq, body)
+            route.topic,
+            answer=answer,
+            payloads=(lambda seq: payloads(route.key, seq, body)) if self.notify else None,
         )
-        if stamp is not None and not self.routes.postgres:
+        if stamp is not None and not self.notify:
             self.hub.deliver(route.key, stamp.seq, json.loads(body))
         return stamp
 
     async def _publish_close(self, route: Route) -> None:
-        if not self.routes.postgres:
+        if not self.notify:
             self.hub.close(route.key)
             return
         from sqlalchemy import text

@@ -201,14 +201,18 @@ class SqlRoutes:
 
     async def of_key(self, key: str) -> list[Route]:
         async with self.store._session() as session:
-            rows = (await session.execute(select(relay_routes).where(relay_routes.c.key == key))).all()
+            rows = (
+                await session.execute(select(relay_routes).where(relay_routes.c.key == key))
+            ).all()
         return [_route(r) for r in rows]
 
     async def drop(self, topic: int) -> Route | None:
         async with self.store._session() as session:
             row = (
                 await session.execute(
-                    delete(relay_routes).where(relay_routes.c.topic == topic).returning(relay_routes)
+                    delete(relay_routes)
+                    .where(relay_routes.c.topic == topic)
+                    .returning(relay_routes)
                 )
             ).first()
         return _route(row) if row else None
@@ -266,7 +270,9 @@ class SqlRoutes:
 
     async def purge(self, older_than: datetime) -> list[Route]:
         statement = (
-            delete(relay_routes).where(relay_routes.c.opened_at < older_than).returning(relay_routes)
+            delete(relay_routes)
+            .where(relay_routes.c.opened_at < older_than)
+            .returning(relay_routes)
         )
         async with self.store._session() as session:
             rows = (await session.execute(statement)).all()
