@@ -374,9 +374,9 @@ class Relay:
                 outcome = await self.service.relay_event(route.key, RelayClosed(), route.channel)
                 if outcome is not None and outcome.replies:
                     await self._push(route, outcome.replies, answer=False)
-            await self.close(topic, "counsellor")
             with contextlib.suppress(Exception):
                 await self._to_topic(topic, ENDED_HERE)
+            await self.close(topic, "counsellor")
 
     async def sweep(self) -> int:
         """Tell people nobody has answered within COUNSELLOR_WAIT_MINUTES (once each)."""
