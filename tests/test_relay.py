@@ -26,8 +26,8 @@ from bot.relay_store import MemoryRoutes
 from bot.service import Conversations
 from bot.store import InMemoryStore
 from tests.telegram_builders import TgUser, command, message, topic_message
-from tests.test_telegram import PSEUDONYM_SECRET, Harness, running
 from tests.telegram_standin import BotApiStandIn, serve
+from tests.test_telegram import PSEUDONYM_SECRET, Harness, running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -103,7 +103,7 @@ async def connect(bot: Harness, person: TgUser) -> int:
     assert "Mon–Fri 09:00–18:00 (UTC+3)" in consent.last.text
     agreed = await bot.press(person, consent.last, "relay:yes")
     assert "You are connected" in agreed.last.text and "relay:end" in agreed.last.buttons
-    (chat, thread), topic = next(iter(bot.standin.topics.items()))
+    (chat, thread), _topic = next(iter(bot.standin.topics.items()))
     assert chat == DESK_CHAT
     return thread
 
@@ -192,7 +192,7 @@ async def test_outside_hours_says_so_at_once_with_numbers(engine, lang: str) -> 
     state, _ = twin.advance(None, Start(lang=lang))
     turn = twin.turn(state, Pick("relay"))
     closed = twin.translator.gettext(lang, CLOSED_NOW).split("{")[0].strip()
-    assert closed and closed in turn.replies[0].text or any(closed in r.text for r in turn.replies)
+    assert closed and any(closed in r.text for r in turn.replies)
     assert lang == "en" or closed != CLOSED_NOW.split("{")[0].strip()
     assert any(r.contacts for r in turn.replies), "numbers come with the news"
     assert not turn.actions and ("relay", "outside_hours") in {
