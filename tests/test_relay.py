@@ -252,11 +252,14 @@ async def test_web_person_receives_the_answer_live(
     from bot.web.app import create_app
     from tests.test_telegram import make_settings
 
-    settings = make_settings(api_url, tmp_path, webhook=False)
+    # The store runs on the test clock (2025); idle expiry would read that as long ago.
+    settings = make_settings(api_url, tmp_path, webhook=False).model_copy(
+        update={"web_idle_minutes": 0}
+    )
     async with running(standin, api_url, relay_service, tmp_path, "polling") as harness:
         app = create_app(settings, service=relay_service)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        # A real server: httpx's ASGI transport would hold a stream back until it ends.
+        async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
             created = (await client.post("/api/v1/conversations", json={"lang": "en"})).json()
             auth = {"Authorization": f"Bearer {created['token']}"}
             path = f"/api/v1/conversations/{created['id']}"
@@ -264,6 +267,7 @@ async def test_web_person_receives_the_answer_live(
             agreed = await client.post(
                 f"{path}/messages", json={"choice": "relay:yes"}, headers=auth
             )
+            assert "messages" in agreed.json(), agreed.text
             assert "You are connected" in agreed.json()["messages"][-1]["text"]
             thread = max(t for _c, t in standin.topics)
             await client.post(f"{path}/messages", json={"text": "hello from the web"}, headers=auth)
