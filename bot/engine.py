@@ -8,12 +8,16 @@ so channels only render.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot import DEFAULT_LANGUAGE, LANGUAGES
+from bot.counsellor import utcnow
 from bot.flows import FLOW_PREFIX, MENU, Flow, Step
 from bot.i18n import (
     LANGUAGE_NAMES,
@@ -24,14 +28,20 @@ from bot.i18n import (
     normalize_language,
 )
 from bot.model import (
+    Action,
     Back,
     Choice,
     Contact,
+    Counsel,
     Event,
     Help,
     Media,
+    NoPickup,
     Note,
     Pick,
+    RelayClosed,
+    RelayFailed,
+    RelayOpened,
     Reply,
     Restart,
     SetLanguage,
@@ -39,6 +49,7 @@ from bot.model import (
     Start,
     Text,
 )
+from bot.relay_dialog import RelayDialog
 from bot.text import clear_language, drop_invisible
 
 STATE_VERSION = 1
@@ -49,6 +60,9 @@ HELP_FLOW = "help"
 COUNTRY_STEP = "where"
 CONTACTS_STEP = "contacts"
 OTHER = "OTHER"  # a country the directory does not list
+
+#: Choice ids of the counsellor relay: offer (consent screen), agree, end the chat.
+RELAY_CHOICES = ("relay", "relay:yes", "relay:end")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -106,6 +120,16 @@ class Directory(Protocol):
     def emergency(self, country: str | None) -> Any: ...
 
 
+class Desk(Protocol):
+    organisation: str
+    languages: tuple[str, ...]
+    wait_minutes: int
+
+    def is_open(self, now: datetime) -> bool: ...
+
+    def hours_for(self, lang: str, country: str | None, now: datetime) -> tuple[str, str]: ...
+
+
 @dataclass
 class Turn:
     """What one event produced: the new state, the replies and anonymous notes for stats."""
@@ -113,6 +137,8 @@ class Turn:
     state: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: What the service must do on the counsellors' side once the state is saved.
+    actions: list[Action] = field(default_factory=list)
     #: Said at the top of the handoff's numbers (why the help screen opened).
     lead: str = ""
 
@@ -135,6 +161,8 @@ class Engine:
         directory: Directory | None = None,
         answers: Answers | None = None,
         places: Places | None = None,
+        desk: Desk | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ):
         self.flows = flows
         self.answers = answers
@@ -144,8 +172,19 @@ class Engine:
         self.scanner = scanner
         self.faq = faq
         self.directory = directory
+        #: The counsellor desk ("Write to a counsellor"); None: the relay is off.
+        self.desk = desk
+        self.clock = clock
+        self.relay = RelayDialog(self)
 
     # -- public API ---------------------------------------------------------------------
+
+    def with_desk(self, desk: Desk | None, clock: Callable[[], datetime] = utcnow) -> Engine:
+        """Return a copy of this engine with the counsellor desk (and clock) set."""
+        twin = copy.copy(self)
+        twin.desk, twin.clock = desk, clock
+        twin.relay = RelayDialog(twin)
+        return twin
 
     def new_state(self, lang: str | None = None, campaign: str | None = None) -> dict[str, Any]:
         """Return the state of a conversation that has not started yet."""
@@ -197,23 +236,29 @@ class Engine:
             turn.state = checked
         match event:
             case Start():
+                self.relay.end(turn, by_person=True, say=False)
                 self._start(turn, event)
             case Pick(choice=choice):
                 self._pick(turn, choice)
             case Text(text=text):
-                self._text(turn, text)
+                if not self.relay.text(turn, text):
+                    self._text(turn, text)
             case Back():
                 self._back(turn)
             case Restart():
+                self.relay.end(turn, by_person=True, say=False)
                 self._go(turn, MENU)
             case SetLanguage(lang=lang):
                 self._set_language(turn, lang)
             case Help():
                 self._help(turn, urgent=False)
             case Show():
-                self._render(turn, notes=False)
+                if not self.relay.status(turn):
+                    self._render(turn, notes=False)
             case Media():
                 self._media(turn)
+            case RelayOpened() | RelayFailed() | Counsel() | RelayClosed() | NoPickup():
+                self.relay.event(turn, event)
             case _:
                 self._render(turn, notes=False)
         return turn
@@ -258,6 +303,14 @@ class Engine:
             new.setdefault("urgent", False)
             new.setdefault("campaign", None)
             new.setdefault("chosen", True)
+            relay = new.get("relay")
+            if relay is not None and not (
+                isinstance(relay, dict)
+                and set(relay) == {"since", "topic"}
+                and isinstance(relay["since"], str)
+                and (relay["topic"] is None or type(relay["topic"]) is int)
+            ):
+                new["relay"] = None
             return new
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
@@ -321,6 +374,10 @@ class Engine:
     def _pick(self, turn: Turn, raw: str) -> None:
         state = turn.state
         choice_id = str(raw).strip()[:128]
+        if choice_id in RELAY_CHOICES:
+            return self.relay.pick(turn, choice_id)
+        if choice_id == "menu" or choice_id.startswith("go:"):
+            self.relay.end(turn, by_person=True, say=False)
         if choice_id == "menu":
             return self._go(turn, MENU)
         if choice_id == "help":
@@ -738,6 +795,7 @@ class Engine:
         choices = []
         if state.get("resume"):
             choices.append(Choice("resume", "↩ " + self._(state, N_("Continue where I was"))))
+        choices += self.relay.choices(state)
         if country in (None, OTHER):  # the numbers above work from anywhere; refine them
             choices.append(Choice("country", "🌍 " + self._(state, N_("Choose your country"))))
         else:

@@ -120,7 +120,82 @@ class Media:
     kind: str = "other"
 
 
-Event = Start | Pick | Text | Back | Restart | SetLanguage | Help | Show | Media
+# Relay events: said by the relay (bot.relay), never typed by the person --------------
+
+
+@dataclass(frozen=True)
+class RelayOpened:
+    """The counsellors' side has a topic for this conversation now."""
+
+    topic: int
+
+
+@dataclass(frozen=True)
+class RelayFailed:
+    """The counsellors' side could not be reached: end the relay, give the numbers."""
+
+
+@dataclass(frozen=True)
+class Counsel:
+    """A counsellor's answer, to be shown to the person (never stored)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RelayClosed:
+    """The counsellor ended the chat (/end in the topic)."""
+
+
+@dataclass(frozen=True)
+class NoPickup:
+    """No counsellor has answered within COUNSELLOR_WAIT_MINUTES."""
+
+
+Event = (
+    Start
+    | Pick
+    | Text
+    | Back
+    | Restart
+    | SetLanguage
+    | Help
+    | Show
+    | Media
+    | RelayOpened
+    | RelayFailed
+    | Counsel
+    | RelayClosed
+    | NoPickup
+)
+
+
+# Relay actions: what the service must do on the counsellors' side after a turn ---------
+
+
+@dataclass(frozen=True)
+class OpenRelay:
+    """Open a topic for this conversation."""
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Pass the person's message to the counsellor's topic (urgent: mark it so)."""
+
+    topic: int
+    text: str
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class CloseRelay:
+    """Close the topic: the person left (or the counsellor ended it: tell nobody)."""
+
+    topic: int | None
+    by: str = "person"
+
+
+Action = OpenRelay | Forward | CloseRelay
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from bot import DIALOGS_DIR, LOCALES_DIR
 from bot.answers import Answers, Places
 from bot.classifier import default_classifier
 from bot.contacts import Directory
+from bot.counsellor import Desk
 from bot.detector import Detector
 from bot.engine import Engine
 from bot.faq import Faq
@@ -16,7 +17,9 @@ from bot.i18n import Translator
 from bot.scanner import Scanner
 
 
-def build_engine(dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR) -> Engine:
+def build_engine(
+    dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR, desk: Desk | None = None
+) -> Engine:
     """Load flows, catalogs, detector (rules and model), scanner, FAQ, contacts and the
     typed-answer and country vocabularies into one engine."""
     return Engine(
@@ -28,4 +31,5 @@ def build_engine(dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR) -> En
         directory=Directory.load(dialogs),
         answers=Answers.load(dialogs / "answers.yaml"),
         places=Places.load(dialogs / "countries.yaml"),
+        desk=desk,
     )

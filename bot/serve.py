@@ -95,7 +95,7 @@ def serve_command(args: argparse.Namespace) -> int:
     if workers > 1 and settings.telegram_bot_token and not settings.public_base_url:
         log.error("Telegram polling allows one process: set PUBLIC_BASE_URL or use --workers 1")
         return 2
-    problems = settings.production_problems(workers)
+    problems = settings.production_problems(workers) + settings.counsellor_problems()
     if not problems:
         try:
             settings.pseudonym_key()  # a broken kept secret stops us here, not per request

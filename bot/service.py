@@ -18,7 +18,19 @@ from typing import Any
 
 from bot.engine import Engine
 from bot.i18n import N_
-from bot.model import Event, Note, Reply, Show, Start
+from bot.model import (
+    Action,
+    CloseRelay,
+    Event,
+    Forward,
+    Note,
+    OpenRelay,
+    RelayFailed,
+    RelayOpened,
+    Reply,
+    Show,
+    Start,
+)
 from bot.store import AlreadyExists, ConversationStore, Stored
 
 log = logging.getLogger(__name__)
@@ -47,9 +59,13 @@ class ConversationGone(LookupError):
 class Conversations:
     """Advance stored conversations; shared by the console, Telegram and the web."""
 
-    def __init__(self, engine: Engine, store: ConversationStore):
+    def __init__(self, engine: Engine, store: ConversationStore, relay: Any = None):
         self.engine = engine
         self.store = store
+        #: The counsellor relay (bot.relay.Relay), or None when it is off.
+        self.relay = relay
+        if relay is not None:
+            relay.service = self
 
     async def handle(
         self,
@@ -60,6 +76,7 @@ class Conversations:
         secret_hash: str | None = None,
         create: bool = True,
         known: Stored | None = None,
+        address: int | None = None,
     ) -> Outcome:
         """Apply one event to a conversation, creating it on first contact unless `create` is off.
 
@@ -67,6 +84,8 @@ class Conversations:
         races a message must not bring the conversation back. `known` is the row the caller
         has just read: the first attempt uses it instead of reading again (the version check
         still catches a concurrent writer, and a retry reads afresh).
+        `address` is where the channel reaches the person (a Telegram chat id), used only
+        if the turn opens a counsellor relay.
         """
         if isinstance(event, Start) and event.campaign:
             # Keep only a known code (or "other"): a link's code may carry a name or a number.
@@ -90,8 +109,57 @@ class Conversations:
             elif await self.store.update(key, turn.state, stored.version) is None:
                 continue
             await self._count(turn.notes, turn.state, channel)
-            return Outcome(turn.replies, turn.state["lang"], turn.state)
+            outcome = Outcome(turn.replies, turn.state["lang"], turn.state)
+            if turn.actions:
+                await self._act(key, turn.actions, outcome, channel, address)
+            return outcome
         raise RuntimeError("conversation busy: too many concurrent updates")
+
+    async def _act(
+        self,
+        key: str,
+        actions: list[Action],
+        outcome: Outcome,
+        channel: str,
+        address: int | None,
+    ) -> None:
+        """Carry out the relay actions of a saved turn; a failure ends the relay with numbers."""
+        for action in actions:
+            follow: Event | None = None
+            try:
+                match action:
+                    case OpenRelay():
+                        if self.relay is None:
+                            raise RuntimeError("relay off")
+                        topic = await self.relay.open(key, channel, outcome.lang, address)
+                        follow = RelayOpened(topic)
+                    case Forward(topic=topic, text=text, urgent=urgent):
+                        if self.relay is None:
+                            raise RuntimeError("relay off")
+                        await self.relay.forward(topic, text, urgent)
+                    case CloseRelay(topic=topic, by=by):
+                        if self.relay is not None:
+                            await self.relay.close(topic, by)
+            except Exception as error:
+                log.warning("relay: %s failed (%s)", type(action).__name__, type(error).__name__)
+                if isinstance(action, CloseRelay):
+                    continue
+                follow = RelayFailed()
+            if follow is not None:
+                more = await self.handle(key, follow, channel=channel, create=False)
+                outcome.replies = [*outcome.replies, *more.replies]
+                outcome.state, outcome.lang = more.state, more.lang
+
+    async def relay_event(self, key: str, event: Event, channel: str) -> Outcome | None:
+        """Apply an event the relay reports (an answer, the end, no pickup); None if gone."""
+        try:
+            return await self.handle(key, event, channel=channel, create=False)
+        except ConversationGone:
+            return None
+
+    async def count(self, notes: list[Note], lang: str, channel: str) -> None:
+        """Count anonymous notes that happened outside a turn (the relay's first answer)."""
+        await self._count(notes, {"lang": lang}, channel)
 
     async def pending(self, key: str) -> Outcome | None:
         """Return the prompt waiting for an answer, or None if there is no conversation."""
@@ -107,7 +175,15 @@ class Conversations:
         return stored.state.get("lang") if stored else None
 
     async def erase(self, key: str, *, channel: str, lang: str = "") -> bool:
-        """Delete every trace of a conversation; count that erase was used."""
+        """Delete every trace of a conversation; count that erase was used.
+
+        An open counsellor chat ends first, and the counsellor sees that the person left.
+        """
+        if self.relay is not None:
+            try:
+                await self.relay.close_key(key)
+            except Exception as error:
+                log.warning("relay: could not close on erase (%s)", type(error).__name__)
         removed = await self.store.delete(key)
         await self._count([Note("erase")], {"lang": lang}, channel)
         return removed

@@ -121,6 +121,22 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     #: A web conversation untouched this long is closed: its token stops working.
     web_idle_minutes: int = 120
+    #: "Write to a counsellor" (off unless COUNSELLOR_CHAT_ID is set): the NGO's Telegram
+    #: forum group, who they are, when and in which languages they answer (bot.counsellor).
+    counsellor_chat_id: int | None = None
+    counsellor_organisation: str = ""
+    counsellor_hours: str = ""
+    counsellor_timezone: str = "Europe/Vilnius"
+    counsellor_languages: str = ""
+    counsellor_wait_minutes: int = 10
+    #: How workers hand a counsellor's answer to the one holding the person's web
+    #: connection: "postgres" (LISTEN/NOTIFY; the default on PostgreSQL) or "local" (one process).
+    relay_bus: str = ""
+
+    @field_validator("counsellor_chat_id", mode="before")
+    @classmethod
+    def _empty_chat(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator(
         "telegram_bot_token",
@@ -183,6 +199,28 @@ class Settings(BaseSettings):
         if self.pseudonym_secret:
             return _derived_secret(self.pseudonym_key(), "telegram webhook")
         return _kept_secret(self.data_dir / "webhook.secret")
+
+    def counsellor_problems(self) -> list[str]:
+        """Say what is wrong with the counsellor relay's configuration (empty: fine or off)."""
+        from bot.counsellor import DeskError, desk_from_settings
+
+        if self.counsellor_chat_id is None:
+            return []
+        problems = []
+        try:
+            desk_from_settings(self)
+        except DeskError as error:
+            problems += str(error).split("; ")
+        if not self.telegram_bot_token:
+            problems.append(
+                "COUNSELLOR_CHAT_ID needs TELEGRAM_BOT_TOKEN (counsellors answer in Telegram)"
+            )
+        if self.relay_bus not in ("", "local", "postgres"):
+            problems.append("RELAY_BUS must be postgres or local")
+        on_postgres = self.resolved_database_url().startswith("postgresql")
+        if self.relay_bus == "postgres" and not on_postgres:
+            problems.append("RELAY_BUS=postgres needs a PostgreSQL DATABASE_URL")
+        return problems
 
     def production_problems(self, workers: int = 1) -> list[str]:
         """Say what a production-like set-up must configure instead of generating it.

@@ -54,7 +54,7 @@ from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.campaigns import parse_start_parameter
 from bot.engine import HELP_FLOW
 from bot.i18n import N_, negotiate
-from bot.model import Event, Help, Media, Pick, Restart, Start, Text
+from bot.model import Event, Help, Media, Pick, Reply, Restart, Start, Text
 from bot.pseudonym import pseudonym
 from bot.service import TRY_LATER, Conversations, Outcome
 from bot.settings import Settings
@@ -98,6 +98,9 @@ SIMPLE_COMMANDS: dict[str, Event] = {
     "language": Pick("lang"),
     "privacy": Pick("go:about"),
 }
+
+#: Said in a counsellor topic when someone sends a photo or voice note (staff, in English).
+ONLY_TEXT = "Only text is passed on to the person; photos, voice and files are not."
 
 APOLOGY = N_("Sorry, something went wrong on my side. Please try again, or type /menu.")
 ERASED = N_("Done. I have erased our conversation.")
@@ -296,6 +299,9 @@ class TelegramChannel:
             await app.shutdown()
             raise
         self._app = app
+        if self.service.relay is not None:
+            self.service.relay.bot = app.bot
+            self.service.relay.telegram_push = self.push_to_person
         log.info("Telegram channel started (%s)", "webhook" if self.webhook else "polling")
 
     async def stop(self) -> None:
@@ -320,6 +326,20 @@ class TelegramChannel:
                 private & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_message
             )
         )
+        relay = self.service.relay
+        if relay is not None:
+            # Counsellors answer only from the configured group; anything else is ignored.
+            desk = filters.Chat(chat_id=relay.desk.chat_id)
+            app.add_handler(CommandHandler("end", self._on_end, filters=desk))
+            app.add_handler(
+                MessageHandler(
+                    desk
+                    & filters.UpdateType.MESSAGE
+                    & ~filters.StatusUpdate.ALL
+                    & ~filters.COMMAND,
+                    self._on_counsellor,
+                )
+            )
         app.add_error_handler(self._on_error)
 
     def _commands(self, lang: str) -> list[BotCommand]:
@@ -440,6 +460,47 @@ class TelegramChannel:
             sent = await context.bot.send_message(chat.id, "\n\n".join(lines))
             self._memory(key).remember(sent)  # a second /forget removes this one too
 
+    async def _on_counsellor(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A counsellor wrote in the desk group: pass a topic's text to its person."""
+        message = update.message
+        relay = self.service.relay
+        if message is None or relay is None or message.from_user is None:
+            return
+        if message.from_user.is_bot or not message.is_topic_message:
+            return  # the group's general chat, or another bot: not an answer to anyone
+        topic = message.message_thread_id
+        assert topic is not None
+        if not message.text:
+            await relay._to_topic(topic, ONLY_TEXT)
+            return
+        await relay.answer(topic, message.text)
+
+    async def _on_end(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/end in a topic of the desk group closes that chat."""
+        message = update.message
+        relay = self.service.relay
+        if message is None or relay is None or not message.is_topic_message:
+            return
+        assert message.message_thread_id is not None
+        await relay.end(message.message_thread_id)
+
+    async def push_to_person(self, key: str, chat_id: int, replies: list[Reply]) -> None:
+        """Send relay replies (a counsellor's answer, the end, no pickup) to a person."""
+        app = self._app
+        if app is None:
+            raise RuntimeError("the Telegram channel is not running")
+        async with self._lock(key):
+            memory = self._memory(key)
+            for outgoing in render(replies, True):
+                sent = await app.bot.send_message(
+                    chat_id,
+                    outgoing.text,
+                    reply_markup=outgoing.keyboard,
+                    protect_content=outgoing.protect,
+                    link_preview_options=NO_PREVIEW,
+                )
+                memory.remember(sent)
+
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log a failed update without personal data, apologise once, and carry on."""
         error = context.error
@@ -485,7 +546,7 @@ class TelegramChannel:
             memory = self._memory(key)
             if update.message is not None:
                 memory.remember(update.message)
-            outcome = await self._handle(key, event, user.language_code, memory)
+            outcome = await self._handle(key, event, user.language_code, memory, chat.id)
             if query is not None:
                 # The pressed keyboard is spent: take it away so it cannot be pressed again.
                 await self._quietly(query.edit_message_reply_markup(reply_markup=None))
@@ -503,7 +564,7 @@ class TelegramChannel:
                 memory.remember(sent)
 
     async def _handle(
-        self, key: str, event: Event, hint: str | None, memory: ChatMemory
+        self, key: str, event: Event, hint: str | None, memory: ChatMemory, chat_id: int
     ) -> Outcome:
         """Apply the event; a first contact without /start begins with the person's language."""
         if memory.lang is None and not isinstance(event, Start):
@@ -512,11 +573,13 @@ class TelegramChannel:
                 outcome = await self.service.handle(key, Start(hint=hint), channel=CHANNEL)
                 if isinstance(event, Text):  # typed text must still reach the detector
                     first = outcome.replies
-                    outcome = await self.service.handle(key, event, channel=CHANNEL)
+                    outcome = await self.service.handle(
+                        key, event, channel=CHANNEL, address=chat_id
+                    )
                     outcome.replies = [*first, *outcome.replies]
                 memory.lang = outcome.lang
                 return outcome
-        outcome = await self.service.handle(key, event, channel=CHANNEL)
+        outcome = await self.service.handle(key, event, channel=CHANNEL, address=chat_id)
         memory.lang = outcome.lang
         return outcome
 

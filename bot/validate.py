@@ -308,6 +308,22 @@ def launch_checklist(dialogs: Path = DIALOGS_DIR) -> list[str]:
     ]
 
 
+def check_settings() -> list[str]:
+    """Check the configuration that content cannot: the counsellor relay's settings."""
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        return [
+            f"settings: {'.'.join(str(p) for p in e['loc']).upper()} {e['msg']}"
+            for e in error.errors()
+        ]
+    return [f"settings: {problem}" for problem in settings.counsellor_problems()]
+
+
 def validate_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare `validate` options."""
     parser.add_argument("--dialogs", type=Path, default=DIALOGS_DIR, help="content folder")
@@ -336,6 +352,7 @@ def validate_command(args: argparse.Namespace) -> int:
     problems += check_numbers(args.locales)
     if flows and not data_problems and not catalog_problems:
         problems += check_buttons(args.dialogs, args.locales)
+    problems += check_settings()
     if getattr(args, "launch", False):
         problems += launch_checklist(args.dialogs)
     for warning in warnings:

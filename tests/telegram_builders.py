@@ -119,3 +119,17 @@ def group_message(user: TgUser, text: str) -> dict[str, Any]:
     update = message(user, text)
     update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Friends"}
     return update
+
+
+def topic_message(user: TgUser, chat_id: int, thread: int, text: str) -> dict[str, Any]:
+    """Return an update with a message a member wrote in a forum topic of group `chat_id`."""
+    update = message(user, text)
+    update["message"]["chat"] = {
+        "id": chat_id,
+        "type": "supergroup",
+        "title": "Counsellors",
+        "is_forum": True,
+    }
+    update["message"]["message_thread_id"] = thread
+    update["message"]["is_topic_message"] = True
+    return update

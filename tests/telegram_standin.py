@@ -37,7 +37,15 @@ BOT_USER = {
     "username": "safe_abroad_bot",
 }
 #: Parameters that are plain strings even when they look like JSON ("123", "true").
-TEXT_PARAMS = {"text", "callback_query_id", "url", "secret_token", "language_code", "caption"}
+TEXT_PARAMS = {
+    "text",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "language_code",
+    "caption",
+    "name",
+}
 #: How long a bot may still delete a message, as Telegram enforces it.
 DELETE_WINDOW = 48 * 3600
 
@@ -77,6 +85,9 @@ class BotApiStandIn:
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    #: Forum topics by (chat id, thread id): {"name", "closed"}; only forum chats have them.
+    topics: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    forums: set[int] = field(default_factory=set)
     #: The highest update id the bot has confirmed (by asking getUpdates for a later one).
     confirmed: int = 0
     _next_update: int = 1000
@@ -216,14 +227,27 @@ class BotApiStandIn:
             for button in row:
                 if len(button.get("callback_data", "").encode()) > 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        thread = params.get("message_thread_id")
+        chat: dict[str, Any] = {"id": chat_id, "type": "private", "first_name": "Test"}
+        if chat_id < 0:
+            chat = {"id": chat_id, "type": "supergroup", "title": "Desk", "is_forum": True}
+            if thread is not None:
+                topic = self.topics.get((chat_id, int(thread)))
+                if topic is None:
+                    raise ApiError(400, "Bad Request: message thread not found")
+                if topic["closed"]:
+                    raise ApiError(400, "Bad Request: TOPIC_CLOSED")
         self._next_message += 1
         message = {
             "message_id": self._next_message,
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
+            "chat": chat,
             "from": BOT_USER,
             "text": text,
         }
+        if thread is not None:
+            message["message_thread_id"] = int(thread)
+            message["is_topic_message"] = True
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
@@ -275,6 +299,41 @@ class BotApiStandIn:
             raise ApiError(400, "Bad Request: too many messages to delete")
         for message_id in ids:  # like Telegram: what cannot be deleted is skipped
             self._delete_one(int(params["chat_id"]), int(message_id))
+        return True
+
+    def _forum(self, params: dict) -> int:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        return chat_id
+
+    def _api_createForumTopic(self, params: dict) -> dict:
+        chat_id = self._forum(params)
+        name = params.get("name", "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: topic name is invalid")
+        self._next_message += 1
+        thread = self._next_message
+        self.topics[(chat_id, thread)] = {"name": name, "closed": False}
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    def _topic(self, params: dict) -> dict[str, Any]:
+        key = (self._forum(params), int(params["message_thread_id"]))
+        if key not in self.topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        return self.topics[key]
+
+    def _api_editForumTopic(self, params: dict) -> bool:
+        topic = self._topic(params)
+        if "name" in params:
+            topic["name"] = params["name"]
+        return True
+
+    def _api_closeForumTopic(self, params: dict) -> bool:
+        topic = self._topic(params)
+        if topic["closed"]:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = True
         return True
 
     def _api_answerCallbackQuery(self, params: dict) -> bool:

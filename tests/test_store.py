@@ -289,7 +289,13 @@ async def test_migrations_build_the_schema_from_nothing(store_url: str):
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
             version = await connection.execute(text("SELECT version_num FROM alembic_version"))
             assert version.scalar_one() == head_revision()
-        assert tables == {"alembic_version", "conversations", "event_counts", "seen_updates"}
+        assert tables == {
+            "alembic_version",
+            "conversations",
+            "event_counts",
+            "seen_updates",
+            "relay_routes",
+        }
     finally:
         await store.close()
 

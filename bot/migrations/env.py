@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
+import bot.relay_store  # noqa: F401  (its table is part of the schema)
 from bot.store import async_url, database_url, ensure_folder, make_engine, metadata
 
 config = context.config

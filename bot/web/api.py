@@ -7,12 +7,16 @@ so ids cannot be probed. Nothing typed, no token, id or address is ever logged.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.model import Event, Pick, Reply, SetLanguage, Start, Text
@@ -216,3 +220,50 @@ async def delete_conversation(
     lang = stored.state.get("lang", "") if isinstance(stored.state, dict) else ""
     await service.erase(key, channel=CHANNEL, lang=lang)
     return Response(status_code=204)
+
+
+#: A comment line this often keeps proxies from closing a quiet live connection.
+KEEP_ALIVE_SECONDS = 15.0
+
+
+@router.get(
+    "/conversations/{conversation_id}/events",
+    response_class=StreamingResponse,
+    dependencies=[Depends(limit_address)],
+    summary="Live messages while a counsellor chat is open (server-sent events)",
+    responses={200: {"content": {"text/event-stream": {}}}, 404: {"model": ErrorOut}},
+)
+async def conversation_events(
+    request: Request,
+    conversation_id: str,
+    conversation: Authorized,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Stream `{"messages": [Message]}` events as a counsellor answers, numbered by `id:`.
+
+    Send the last `id` seen as `Last-Event-ID` when reconnecting: what this worker passed
+    on since then comes first. `event: end` says the conversation was erased.
+    """
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        raise ApiError(404, "not_found", "There is no counsellor chat on this server.")
+    key, _stored = conversation
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+
+    async def stream() -> AsyncIterator[str]:
+        async with hub.listen(key, after) as queue:
+            yield "retry: 2000\n: connected\n\n"
+            while True:
+                try:
+                    push = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if push is None:
+                    yield "event: end\ndata: {}\n\n"
+                    return
+                data = json.dumps({"messages": push.messages}, ensure_ascii=False)
+                yield f"id: {push.seq}\ndata: {data}\n\n"
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

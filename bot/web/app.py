@@ -110,6 +110,8 @@ def _install_state(
     app.state.service = service
     app.state.engine = service.engine if service is not None else None
     app.state.telegram = None
+    relay = getattr(service, "relay", None) if service is not None else None
+    app.state.hub = relay.hub if relay is not None else None
     app.state.translator = translator
     app.state.pseudonym_key = settings.pseudonym_key()
     app.state.address_limits = TokenBuckets(limits.per_address)
@@ -125,8 +127,9 @@ async def _start(app: FastAPI, settings: Settings, stack: contextlib.AsyncExitSt
 
     store = await open_store(settings.resolved_database_url())
     stack.push_async_callback(store.close)
-    engine = build_engine()
-    service = Conversations(engine, store)
+    relay = await _start_relay(app, settings, store, stack)
+    engine = build_engine(desk=relay.desk if relay is not None else None)
+    service = Conversations(engine, store, relay)
     app.state.service, app.state.engine = service, engine
     app.state.translator = engine.translator
     app.state.page_strings = pages.page_strings(engine.translator)
@@ -148,6 +151,32 @@ async def _start(app: FastAPI, settings: Settings, stack: contextlib.AsyncExitSt
             app.state.telegram = channel
             log.info("telegram channel started")
     stack.callback(setattr, app.state, "service", None)
+
+
+async def _start_relay(
+    app: FastAPI, settings: Settings, store: Any, stack: contextlib.AsyncExitStack
+) -> Any:
+    """Set up "Write to a counsellor" when COUNSELLOR_CHAT_ID is set (None: off)."""
+    from bot.counsellor import desk_from_settings
+    from bot.relay import Hub, PgListener, Relay, pg_dsn
+    from bot.relay_store import routes_for
+
+    desk = desk_from_settings(settings)
+    if desk is None:
+        return None
+    hub = Hub()
+    routes = routes_for(store)
+    relay = Relay(desk, routes, hub, settings.pseudonym_key())
+    relay.notify = routes.postgres and settings.relay_bus != "local"
+    if relay.notify:
+        listener = PgListener(pg_dsn(store.url), hub)
+        await listener.start()
+        stack.push_async_callback(listener.stop)
+    relay.start_sweeping()
+    stack.push_async_callback(relay.stop)
+    app.state.hub = hub
+    log.info("counsellor relay on (%s)", "LISTEN/NOTIFY" if routes.postgres else "one process")
+    return relay
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:

@@ -228,7 +228,73 @@
 
   // Focus follows the conversation only when it was in it (a pressed choice), so the
   // first Tab on a fresh page still reaches quick exit first.
+  // -- live answers from a counsellor (server-sent events, read with fetch so the token
+  // travels in a header, never in a URL) ------------------------------------------------
+
+  const live = { running: false, lastId: "" };
+
+  function watchForRelay(messages) {
+    const connected = (messages || []).some((m) =>
+      (m.choices || []).some((c) => c.id === "relay:end"),
+    );
+    if (connected && !live.running) listen();
+  }
+
+  async function listen() {
+    if (!state.conversation) return;
+    live.running = true;
+    const conversation = state.conversation;
+    while (live.running && state.conversation === conversation) {
+      const headers = {
+        Accept: "text/event-stream",
+        Authorization: "Bearer " + conversation.token,
+      };
+      if (live.lastId) headers["Last-Event-ID"] = live.lastId;
+      let ended = false;
+      try {
+        const response = await fetch(conversationPath() + "/events", {
+          headers,
+          cache: "no-store",
+          credentials: "omit",
+          referrerPolicy: "no-referrer",
+        });
+        if (!response.ok || !response.body) break;
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const event = { id: "", type: "message", data: "" };
+            for (const line of block.split("\n")) {
+              if (line.startsWith("id: ")) event.id = line.slice(4);
+              else if (line.startsWith("event: ")) event.type = line.slice(7);
+              else if (line.startsWith("data: ")) event.data += line.slice(6);
+            }
+            if (event.type === "end") ended = true;
+            if (event.type === "message" && event.data) {
+              if (event.id && Number(event.id) <= Number(live.lastId || 0)) continue;
+              if (event.id) live.lastId = event.id;
+              show(JSON.parse(event.data).messages);
+            }
+          }
+          if (ended) break;
+        }
+      } catch (_error) {
+        // the connection dropped: try again shortly
+      }
+      if (ended) break;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    live.running = false;
+  }
+
   function show(messages, takeFocus) {
+    watchForRelay(messages);
     const hadFocusInLog = takeFocus || log.contains(document.activeElement);
     dropOldChoices();
     let first = null;
