@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint locales validate bench clean lock
+.PHONY: run test install lint locales validate bench clean lock train
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ locales: install
 
 validate: install
 	$(PY) -m bot validate
+
+## Retrain the danger detector's statistical layer from dialogs/signals/corpus/ (about a minute).
+train: install
+	$(PY) -m bot train
+	$(PY) -m bot devset --corpus test
 
 ## Pin every runtime dependency with its hash (requirements.lock, used by the Dockerfile and CI).
 lock: install
