@@ -36,6 +36,12 @@ BENCHES: dict[str, tuple[list[str], list[str], str, int]] = {
         "ads",
         300,
     ),
+    "step": (
+        ["-m", "bench.bench_step"],
+        ["-m", "bench.bench_step", "--quick"],
+        "model's share",
+        300,
+    ),
     "web": (["-m", "bench.bench_web"], ["-m", "bench.bench_web", "--quick"], "| ratio", 900),
     "telegram": (
         ["-m", "bench.bench_telegram"],

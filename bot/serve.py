@@ -22,6 +22,13 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 log = logging.getLogger(__name__)
 
 
+def _no_delay(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):  # not a TCP socket after all
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class NoDelayH11Protocol(H11Protocol):
     """uvicorn's HTTP protocol with TCP_NODELAY set on each connection.
 
@@ -30,11 +37,32 @@ class NoDelayH11Protocol(H11Protocol):
     """
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):  # not a TCP socket after all
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _no_delay(transport)
         super().connection_made(transport)
+
+
+try:  # httptools, the faster parser of `uvicorn[standard]`
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - not installed: h11, the pure-Python parser
+    HttpToolsProtocol = None
+
+
+if HttpToolsProtocol is not None:
+
+    class NoDelayHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc, valid-type]
+        """uvicorn's httptools protocol with TCP_NODELAY set on each connection."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            _no_delay(transport)
+            super().connection_made(transport)
+
+
+def http_protocol() -> type:
+    """Return the HTTP protocol to serve with: httptools when installed, else h11; either
+    way with TCP_NODELAY on every connection (module-level classes: workers pickle them)."""
+    if HttpToolsProtocol is None:
+        return NoDelayH11Protocol
+    return NoDelayHttpToolsProtocol
 
 
 def serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +148,7 @@ def serve_command(args: argparse.Namespace) -> int:
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or None,
         "ws": "none",
-        "http": NoDelayH11Protocol,
+        "http": http_protocol(),
     }
     if not trusted:
         options.pop("forwarded_allow_ips")

@@ -20,8 +20,10 @@ import fcntl
 import json
 import logging
 import os
+import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -135,6 +137,22 @@ class AlreadyExists(KeyError):
     """A conversation with this key is already stored."""
 
 
+class SeenBefore(Exception):
+    """The Telegram update was already handled: the turn was not saved (nothing changed)."""
+
+
+class _Conflict(Exception):
+    """Someone wrote first: undo the whole turn's transaction."""
+
+
+@dataclass(frozen=True)
+class SeenUpdate:
+    """A Telegram update id to remember in the same transaction as the turn it caused."""
+
+    update_id: int
+    ttl: timedelta
+
+
 @dataclass(frozen=True)
 class Stored:
     """One conversation as stored: its state and the version a writer must match."""
@@ -173,6 +191,25 @@ class ConversationStore(Protocol):
 
     async def update(self, key: str, state: dict, version: int) -> Stored | None:
         """Replace the state if still at `version`; None if someone wrote first or it is gone."""
+        ...
+
+    async def save(
+        self,
+        key: str,
+        state: dict,
+        version: int | None,
+        *,
+        secret_hash: str | None = None,
+        events: Sequence[dict[str, Any]] = (),
+        seen: SeenUpdate | None = None,
+    ) -> Stored | None:
+        """Write one turn at once: the state, its statistics and the update that caused it.
+
+        `version` None creates the conversation (AlreadyExists if taken); otherwise this is
+        `update`'s compare-and-set (None when someone wrote first). `events` are rows from
+        `event_row`, added to the counters in the same transaction. With `seen`, an update id
+        already remembered raises SeenBefore and nothing is written.
+        """
         ...
 
     async def delete(self, key: str) -> bool:
@@ -271,6 +308,56 @@ def _event_row(name: str, day: date, n: int, **dimensions: str) -> dict[str, Any
         raise ValueError("event name must not be empty")
     row["count"] = n
     return row
+
+
+def event_row(
+    name: str,
+    *,
+    day: date,
+    channel: str = "",
+    lang: str = "",
+    campaign: str = "",
+    value: str = "",
+    n: int = 1,
+) -> dict[str, Any]:
+    """Return a checked counter row for `save` (ValueError for what could be free text)."""
+    return _event_row(name, day, n, channel=channel, lang=lang, campaign=campaign, value=value)
+
+
+async def save_in_steps(
+    store: Any,
+    key: str,
+    state: dict,
+    version: int | None,
+    *,
+    secret_hash: str | None = None,
+    events: Sequence[dict[str, Any]] = (),
+    seen: SeenUpdate | None = None,
+) -> Stored | None:
+    """`save` for a store without transactions: the same outcome, one call at a time."""
+    if seen is not None and not await store.remember_update(seen.update_id, seen.ttl):
+        raise SeenBefore(seen.update_id)
+    try:
+        if version is None:
+            stored = await store.create(key, state, secret_hash)
+        else:
+            stored = await store.update(key, state, version)
+    except BaseException:
+        if seen is not None:
+            with contextlib.suppress(Exception):
+                await store.forget_update(seen.update_id)
+        raise
+    if stored is None:
+        if seen is not None:
+            await store.forget_update(seen.update_id)
+        return None
+    for row in events:
+        dims = {d: row[d] for d in ("channel", "lang", "campaign", "value")}
+        try:
+            await store.count_event(row["name"], day=row["day"], n=row["count"], **dims)
+        except Exception:  # statistics must never cost a person their answer
+            log.warning("could not count event %s", row["name"], exc_info=True)
+    return stored
 
 
 def _check_aware(moment: datetime) -> datetime:
@@ -397,6 +484,21 @@ class InMemoryStore(ConversationStore):
         await self._enter()
         self.seen.pop(update_id, None)
 
+    async def save(
+        self,
+        key: str,
+        state: dict,
+        version: int | None,
+        *,
+        secret_hash: str | None = None,
+        events: Sequence[dict[str, Any]] = (),
+        seen: SeenUpdate | None = None,
+    ) -> Stored | None:
+        """Write one turn (state, counters, update id); see `ConversationStore.save`."""
+        return await save_in_steps(
+            self, key, state, version, secret_hash=secret_hash, events=events, seen=seen
+        )
+
     async def ping(self) -> None:
         """Raise StoreUnavailable when marked down."""
         await self._enter()
@@ -504,6 +606,258 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: SQLAlchemy's text form of a DateTime on SQLite (no zone: every stored time is UTC).
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_SQLITE_TIME)
+
+
+def _sqlite_time_read(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    moment = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+class _SqliteLine:
+    """SQLite reads and turns without SQLAlchemy, the write lock held for microseconds.
+
+    Through SQLAlchemy and aiosqlite a transaction is about six thread round trips, and the
+    write lock is held across event-loop turns while other writers sleep in SQLite's busy
+    handler. Here a whole transaction (`BEGIN IMMEDIATE` ... `COMMIT`) is one function
+    call. It runs right on the event loop (a primary-key read or write in WAL mode takes
+    ~10-80 µs, less than a hop to a thread and back), so this process's writers are
+    naturally in FIFO order and never wait in the busy handler. Only when another process
+    holds the lock (SQLITE_BUSY, answered at once: busy timeout 0 on this connection) does
+    the call move to the line's own thread and wait there, in FIFO order too. The WAL is
+    checkpointed from that thread, so a checkpoint never blocks the loop. The compare-and-set
+    on `version` is the same as everywhere else.
+    """
+
+    #: Checkpoint the write-ahead log (PASSIVE, on the thread) after this many commits.
+    CHECKPOINT_EVERY = 500
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-line")
+        self._db: sqlite3.Connection | None = None  # used on the line's thread only
+        self._fast: sqlite3.Connection | None = None  # used on the event loop only
+        self._commits = 0
+        self._checkpointing = False
+
+    def _open(self, *, fast: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            _tune_sqlite(db, None)
+            if fast:
+                db.execute("PRAGMA busy_timeout = 0")
+                db.execute("PRAGMA wal_autocheckpoint = 0")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = self._open(fast=False)
+        return self._db
+
+    async def _call(self, work: Callable[..., Any], *args: Any) -> Any:
+        """Run `work(connection, *args)` on the loop; on another process's lock, on the thread."""
+        # Let other tasks run first, as a database round trip would: a read and the write
+        # after it are not one atomic step, and the compare-and-set is what keeps answers.
+        await asyncio.sleep(0)
+        try:
+            if self._fast is None:
+                self._fast = self._open(fast=True)
+            result = work(self._fast, *args)
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", None) not in (5, 6):  # not BUSY / LOCKED
+                self._drop_fast()
+                raise StoreUnavailable(f"database unavailable ({type(error).__name__})") from error
+            return await self._run(work, *args)
+        return result
+
+    def _drop_fast(self) -> None:
+        # A broken file or folder: start from a fresh connection next time.
+        if self._fast is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._fast.close()
+            self._fast = None
+
+    def _committed(self) -> None:
+        self._commits += 1
+        if self._commits % self.CHECKPOINT_EVERY or self._checkpointing:
+            return
+        self._checkpointing = True
+        future = self._pool.submit(self._guarded, _checkpoint)
+        future.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, future: Any) -> None:
+        self._checkpointing = False
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("SQLite checkpoint failed (%s)", type(future.exception()).__name__)
+
+    # Everything below `_run` runs on the line's thread.
+
+    async def _run(self, work: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, self._guarded, work, *args)
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"database unavailable ({type(error).__name__})") from error
+
+    def _guarded(self, work: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return work(self._connection(), *args)
+        except sqlite3.OperationalError:
+            # A broken file or folder: start from a fresh connection next time.
+            if self._db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+                self._db = None
+            raise
+
+    @staticmethod
+    def _get(db: sqlite3.Connection, key: str) -> tuple | None:
+        rows = db.execute(
+            "SELECT state, version, secret_hash, updated_at FROM conversations WHERE key = ?",
+            (key,),
+        ).fetchall()
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _save(
+        db: sqlite3.Connection,
+        key: str,
+        raw: str,
+        version: int | None,
+        secret_hash: str | None,
+        now: str,
+        events: Sequence[dict[str, Any]],
+        seen: tuple[int, str, str] | None,
+    ) -> tuple | str | None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if seen is not None:
+                update_id, seen_at, expired_before = seen
+                # New, or remembered longer ago than its time to live: take it (again).
+                taken = db.execute(
+                    "INSERT INTO seen_updates (update_id, seen_at) VALUES (?, ?) "
+                    "ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at "
+                    "WHERE seen_updates.seen_at < ?",
+                    (update_id, seen_at, expired_before),
+                ).rowcount
+                if taken != 1:
+                    db.execute("ROLLBACK")
+                    return "seen"
+            if version is None:
+                try:
+                    db.execute(
+                        "INSERT INTO conversations "
+                        "(key, state, version, secret_hash, created_at, updated_at) "
+                        "VALUES (?, ?, 1, ?, ?, ?)",
+                        (key, raw, secret_hash, now, now),
+                    )
+                except sqlite3.IntegrityError:
+                    db.execute("ROLLBACK")
+                    return "exists"
+                row: tuple | None = (1, secret_hash)
+            else:
+                rows = db.execute(
+                    "UPDATE conversations SET state = ?, version = version + 1, updated_at = ? "
+                    "WHERE key = ? AND version = ? RETURNING version, secret_hash",
+                    (raw, now, key, version),
+                ).fetchall()
+                row = rows[0] if rows else None
+                if row is None:
+                    db.execute("ROLLBACK")
+                    return None
+            if events:
+                db.executemany(
+                    "INSERT INTO event_counts "
+                    "(day, name, value, channel, lang, campaign, count) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (day, name, value, channel, lang, campaign) "
+                    "DO UPDATE SET count = event_counts.count + excluded.count",
+                    [
+                        (
+                            e["day"].isoformat(),
+                            e["name"],
+                            e["value"],
+                            e["channel"],
+                            e["lang"],
+                            e["campaign"],
+                            e["count"],
+                        )
+                        for e in events
+                    ],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return row
+
+    # Called from the event loop.
+
+    async def get(self, key: str) -> Stored | None:
+        row = await self._call(self._get, key)
+        if row is None:
+            return None
+        state, version, secret_hash, updated = row
+        return Stored(key, _load_state(state), version, secret_hash, _sqlite_time_read(updated))
+
+    async def save(
+        self,
+        key: str,
+        raw: str,
+        version: int | None,
+        secret_hash: str | None,
+        now: datetime,
+        events: Sequence[dict[str, Any]],
+        seen: SeenUpdate | None,
+    ) -> Stored | None:
+        marks = None
+        if seen is not None:
+            marks = (seen.update_id, _sqlite_time(now), _sqlite_time(now - seen.ttl))
+        stamp = _sqlite_time(now)
+        row = await self._call(self._save, key, raw, version, secret_hash, stamp, events, marks)
+        if isinstance(row, tuple):
+            self._committed()
+        if row == "seen":
+            raise SeenBefore(seen.update_id if seen else 0)
+        if row == "exists":
+            raise AlreadyExists(key)
+        if row is None:
+            return None
+        return Stored(key, _load_state(raw), row[0], row[1])
+
+    async def close(self) -> None:
+        """Close both connections; a later call opens them again (like a disposed engine)."""
+        self._drop_fast()
+        pool, self._pool = (
+            self._pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-line"),
+        )
+
+        def shut() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        with contextlib.suppress(Exception):
+            await asyncio.get_running_loop().run_in_executor(pool, shut)
+        pool.shutdown(wait=False)
+
+
 class SqlAlchemyStore(ConversationStore):
     """The store on SQLite or PostgreSQL, one session per call (use `open_store` to build it)."""
 
@@ -513,6 +867,9 @@ class SqlAlchemyStore(ConversationStore):
         self.engine = make_engine(self.url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._dialect = self.engine.dialect.name
+        # SQLite file: reads and turns go one hop each through a dedicated connection.
+        path = _sqlite_file(self.url)
+        self._line = _SqliteLine(path) if path is not None else None
 
     def __repr__(self) -> str:
         return f"SqlAlchemyStore({self.url.render_as_string(hide_password=True)!r})"
@@ -530,6 +887,8 @@ class SqlAlchemyStore(ConversationStore):
 
     async def get(self, key: str) -> Stored | None:
         """Return the conversation, or None when there is none."""
+        if self._line is not None:
+            return await self._line.get(key)
         c = conversations.c
         async with self._session() as session:
             query = select(c.state, c.version, c.secret_hash, c.updated_at).where(c.key == key)
@@ -547,6 +906,10 @@ class SqlAlchemyStore(ConversationStore):
         _check_secret_hash(secret_hash)
         raw = _dump_state(state)
         now = self.clock()
+        if self._line is not None:
+            stored = await self._line.save(key, raw, None, secret_hash, now, (), None)
+            assert stored is not None
+            return stored
         row = {
             "key": key,
             "state": raw,
@@ -565,6 +928,8 @@ class SqlAlchemyStore(ConversationStore):
     async def update(self, key: str, state: dict, version: int) -> Stored | None:
         """Replace the state if still at `version`; None if someone wrote first or it is gone."""
         raw = _dump_state(state)
+        if self._line is not None:
+            return await self._line.save(key, raw, version, None, self.clock(), (), None)
         c = conversations.c
         statement = (
             update(conversations)
@@ -577,6 +942,73 @@ class SqlAlchemyStore(ConversationStore):
         if row is None:
             return None
         return Stored(key, _load_state(raw), row.version, row.secret_hash)
+
+    async def save(
+        self,
+        key: str,
+        state: dict,
+        version: int | None,
+        *,
+        secret_hash: str | None = None,
+        events: Sequence[dict[str, Any]] = (),
+        seen: SeenUpdate | None = None,
+    ) -> Stored | None:
+        """Write one turn in one transaction; see `ConversationStore.save`."""
+        _check_key(key)
+        _check_secret_hash(secret_hash)
+        raw = _dump_state(state)
+        now = self.clock()
+        if self._line is not None:
+            return await self._line.save(key, raw, version, secret_hash, now, events, seen)
+        c = conversations.c
+        dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self._dialect]
+        try:
+            async with self._session() as session:
+                if seen is not None:
+                    claim = dialect_insert(seen_updates).values(
+                        update_id=seen.update_id, seen_at=now
+                    )
+                    claim = claim.on_conflict_do_update(
+                        index_elements=["update_id"],
+                        set_={"seen_at": claim.excluded.seen_at},
+                        where=seen_updates.c.seen_at < now - seen.ttl,
+                    )
+                    if (await session.execute(claim)).rowcount != 1:
+                        raise SeenBefore(seen.update_id)
+                if version is None:
+                    row = {
+                        "key": key,
+                        "state": raw,
+                        "version": 1,
+                        "secret_hash": secret_hash,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    await session.execute(insert(conversations), row)
+                    stored = Stored(key, _load_state(raw), 1, secret_hash)
+                else:
+                    statement = (
+                        update(conversations)
+                        .where(c.key == key, c.version == version)
+                        .values(state=raw, version=c.version + 1, updated_at=now)
+                        .returning(c.version, c.secret_hash)
+                    )
+                    found = (await session.execute(statement)).first()
+                    if found is None:
+                        raise _Conflict  # rolls back the update id taken above
+                    stored = Stored(key, _load_state(raw), found.version, found.secret_hash)
+                for event_row_ in events:
+                    upsert = dialect_insert(event_counts).values(event_row_)
+                    upsert = upsert.on_conflict_do_update(
+                        index_elements=list(_EVENT_DIMENSIONS),
+                        set_={"count": event_counts.c.count + upsert.excluded.count},
+                    )
+                    await session.execute(upsert)
+        except _Conflict:
+            return None
+        except exc.IntegrityError as error:
+            raise AlreadyExists(key) from error
+        return stored
 
     async def delete(self, key: str) -> bool:
         """Erase every row of the conversation; True if there was one."""
@@ -669,7 +1101,9 @@ class SqlAlchemyStore(ConversationStore):
             await session.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection (and the SQLite line's)."""
+        if self._line is not None:
+            await self._line.close()
         await self.engine.dispose()
 
 

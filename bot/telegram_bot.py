@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hmac
 import logging
 import os
@@ -58,7 +59,7 @@ from bot.model import Event, Help, Media, Pick, Reply, Restart, Start, Text
 from bot.pseudonym import pseudonym
 from bot.service import TRY_LATER, Conversations, Outcome
 from bot.settings import Settings
-from bot.store import StoreUnavailable
+from bot.store import SeenBefore, SeenUpdate, StoreUnavailable
 from bot.telegram_render import render
 
 # Opt in to PTB's coming behaviour (time periods as timedelta); without it every 429 also
@@ -83,6 +84,15 @@ REMEMBERED_CHATS = 10_000
 REMEMBERED_MESSAGES = 500
 REMEMBERED_FAILURES = 1_000
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+#: A redelivery after our own failure runs again: its id is remembered afresh, whatever the age.
+AGAIN = timedelta(0)
+
+#: The webhook update being handled: its id is remembered in the same transaction as the
+#: turn it causes (or by `_claim` for an update that writes no turn), so a redelivery is
+#: recognised without a transaction of its own. Unset when polling (PTB keeps the offset).
+_DELIVERY: contextvars.ContextVar[SeenUpdate | None] = contextvars.ContextVar(
+    "telegram_delivery", default=None
+)
 
 COMMANDS = (
     ("start", N_("Start again")),
@@ -379,11 +389,14 @@ class TelegramChannel:
             return Response(status_code=400)
         update_id = update.update_id
         failed_before = self._failures.get(update_id, 0)
-        # A redelivery after our own failure must run again; any other one is a duplicate.
-        first = await self._first_delivery(update_id)  # also re-marks a forgotten one
-        if failed_before == 0 and not first:
-            return Response(status_code=200)
-        await app.process_update(update)
+        # A redelivery after our own failure must run again; any other one is a duplicate,
+        # found when the turn is written (one transaction with the state, not one more).
+        seen = SeenUpdate(update_id, AGAIN if failed_before else UPDATE_TTL)
+        delivery = _DELIVERY.set(seen)
+        try:
+            await app.process_update(update)
+        finally:
+            _DELIVERY.reset(delivery)
         failed = self._failures.get(update_id, 0)
         if failed_before < failed < MAX_DELIVERIES:
             # Let the redelivery run again, whichever worker Telegram sends it to.
@@ -393,11 +406,23 @@ class TelegramChannel:
         self._failures.pop(update_id, None)
         return Response(status_code=200)
 
-    async def _first_delivery(self, update_id: int) -> bool:
+    @staticmethod
+    def _take_delivery() -> SeenUpdate | None:
+        """Return the webhook update id still to be remembered, once (None when polling)."""
+        seen = _DELIVERY.get()
+        _DELIVERY.set(None)
+        return seen
+
+    async def _claim(self) -> bool:
+        """For an update that writes no turn: remember its id; False for a redelivery."""
+        seen = self._take_delivery()
+        if seen is None:
+            return True
         try:
-            return await self.service.store.remember_update(update_id, UPDATE_TTL)
+            first = await self.service.store.remember_update(seen.update_id, seen.ttl)
         except StoreUnavailable:
             return True  # cannot tell; the handler will meet the outage and ask for a retry
+        return first or seen.ttl == AGAIN
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -431,7 +456,8 @@ class TelegramChannel:
         assert query is not None
         message = query.message
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
-            await self._answer(query)
+            if await self._claim():
+                await self._answer(query)
             return
         await self._converse(update, context, Pick(query.data), query=query)
 
@@ -440,6 +466,8 @@ class TelegramChannel:
         user, chat, message = update.effective_user, update.effective_chat, update.message
         assert user is not None and chat is not None and message is not None
         key = self._pseudonym(user.id)
+        if not await self._claim():
+            return  # a redelivery of a /forget already done
         async with self._lock(key):
             memory = self._memory(key)
             memory.remember(message)
@@ -539,38 +567,71 @@ class TelegramChannel:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         key = self._pseudonym(user.id)
+        seen = self._take_delivery()
         # Take the lock before any await, so updates queue in the order they arrived.
         async with self._lock(key):
-            if query is not None:
-                await self._answer(query)
-            memory = self._memory(key)
-            if update.message is not None:
-                memory.remember(update.message)
-            outcome = await self._handle(key, event, user.language_code, memory, chat.id)
-            if query is not None:
+            # Stopping the button's spinner needs no answer from us: it runs meanwhile.
+            answering = asyncio.ensure_future(self._answer(query)) if query else None
+            try:
+                memory = self._memory(key)
+                if update.message is not None:
+                    memory.remember(update.message)
+                try:
+                    outcome = await self._handle(
+                        key, event, user.language_code, memory, chat.id, seen
+                    )
+                except SeenBefore:
+                    return  # a redelivery of an update already answered: nothing to say
                 # The pressed keyboard is spent: take it away so it cannot be pressed again.
-                await self._quietly(query.edit_message_reply_markup(reply_markup=None))
-            await self._follow_language(context.bot, chat.id, memory, user.language_code)
-            # Everything said while getting help is protected, not only the contact cards.
-            sensitive = outcome.state.get("flow") == HELP_FLOW
-            for outgoing in render(outcome.replies, sensitive, outcome.lang):
-                sent = await context.bot.send_message(
-                    chat.id,
-                    outgoing.text,
-                    reply_markup=outgoing.keyboard,
-                    protect_content=outgoing.protect,
-                    link_preview_options=NO_PREVIEW,
+                # It is another message, so it goes out alongside the replies.
+                editing = (
+                    asyncio.ensure_future(
+                        self._quietly(query.edit_message_reply_markup(reply_markup=None))
+                    )
+                    if query is not None
+                    else None
                 )
-                memory.remember(sent)
+                try:
+                    await self._follow_language(context.bot, chat.id, memory, user.language_code)
+                    # Everything said while getting help is protected, not only the contacts.
+                    sensitive = outcome.state.get("flow") == HELP_FLOW
+                    for outgoing in render(outcome.replies, sensitive, outcome.lang):
+                        sent = await context.bot.send_message(
+                            chat.id,
+                            outgoing.text,
+                            reply_markup=outgoing.keyboard,
+                            protect_content=outgoing.protect,
+                            link_preview_options=NO_PREVIEW,
+                        )
+                        memory.remember(sent)
+                finally:
+                    if editing is not None:
+                        await editing
+            finally:
+                if answering is not None:
+                    await answering
 
     async def _handle(
-        self, key: str, event: Event, hint: str | None, memory: ChatMemory, chat_id: int
+        self,
+        key: str,
+        event: Event,
+        hint: str | None,
+        memory: ChatMemory,
+        chat_id: int,
+        seen: SeenUpdate | None = None,
     ) -> Outcome:
-        """Apply the event; a first contact without /start begins with the person's language."""
+        """Apply the event; a first contact without /start begins with the person's language.
+
+        `seen` (webhook) is remembered with the first write; SeenBefore means a redelivery.
+        """
+        known = None
         if memory.lang is None and not isinstance(event, Start):
-            memory.lang = await self.service.language(key)
-            if memory.lang is None:
-                outcome = await self.service.handle(key, Start(hint=hint), channel=CHANNEL)
+            # One read, handed on to the service (which would otherwise read again).
+            known = await self.service.store.get(key)
+            if known is None:
+                outcome = await self.service.handle(
+                    key, Start(hint=hint), channel=CHANNEL, seen=seen
+                )
                 if isinstance(event, Text):  # typed text must still reach the detector
                     first = outcome.replies
                     outcome = await self.service.handle(
@@ -579,7 +640,9 @@ class TelegramChannel:
                     outcome.replies = [*first, *outcome.replies]
                 memory.lang = outcome.lang
                 return outcome
-        outcome = await self.service.handle(key, event, channel=CHANNEL, address=chat_id)
+        outcome = await self.service.handle(
+            key, event, channel=CHANNEL, known=known, seen=seen, address=chat_id
+        )
         memory.lang = outcome.lang
         return outcome
 

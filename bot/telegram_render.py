@@ -7,6 +7,7 @@ Telegram still turns phone numbers into tappable links.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,6 +116,13 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     """Lay out choices as an inline keyboard: one per row, two when every label is short."""
     if not choices:
         return None
+    return _keyboard(tuple(choices))
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
+    # Built once per set of choices (flows and labels are fixed while serving); PTB's
+    # keyboards are immutable, so one object can go out in any number of messages.
     buttons = [InlineKeyboardButton(c.label, callback_data=callback_data(c)) for c in choices]
     width = 2 if all(len(c.label) <= SHORT_LABEL for c in choices) else 1
     rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
