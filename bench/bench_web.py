@@ -81,7 +81,7 @@ class Level:
             fmt(median([s.p(50) for s in self.base])),
             fmt(median([s.p(99) for s in self.base])),
             fmt(median([s.cpu_ms for s in self.base]), 2),
-            fmt(ours_rps / base_rps, 2),
+            fmt(ours_rps / base_rps, 2) if base_rps else "n/a (baseline served nothing)",
             fmt(median([s.cpu_ms for s in self.base]) / median([s.cpu_ms for s in self.ours]), 2),
             str(errors),
         ]

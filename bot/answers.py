@@ -87,7 +87,7 @@ class Answers:
         `options` are (id, translated label) pairs in the order shown; a number picks by
         position, then a label, then a yes/no/not-sure word for an option with that id.
         """
-        if text.strip().isdigit():
+        if text.strip().isdecimal() and text.strip().isascii():
             number = int(text.strip())
             return options[number - 1][0] if 1 <= number <= len(options) else None
         typed = phrase_key(text)
