@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.relay_dialog import COUNSELLOR as COUNSELLOR_WORD
 from bot.telegram_bot import SECRET_HEADER
 from tests.privacy_helpers import (
     Serve,
@@ -35,6 +36,7 @@ from tests.privacy_helpers import (
     database_leaks,
     leaks,
     subprocess_env,
+    t,
     wait_until,
 )
 from tests.telegram_builders import TgUser, topic_message
@@ -101,7 +103,7 @@ async def open_web_relay(chat: WebChat, standin: BotApiStandIn) -> int:
     before = set(standin.topics)
     await chat.say(choice="relay")
     messages = await chat.say(choice="relay:yes")
-    assert "You are connected" in messages[-1]["text"], messages
+    assert "relay:end" in [c["id"] for c in messages[-1]["choices"]], messages
     new = [thread for (c, thread) in set(standin.topics) - before if c == DESK_CHAT]
     assert len(new) == 1
     return new[0]
@@ -145,8 +147,8 @@ class Events:
                 await self.task
 
 
-def answered(text: str) -> str:
-    return f"💬 Counsellor:\n{text}"
+def answered(text: str, lang: str = "en") -> str:
+    return f"💬 {t(lang, COUNSELLOR_WORD)}:\n{text}"
 
 
 # ---------------------------------------------------------------------------- privacy
@@ -239,3 +241,145 @@ def _typed(person: TelegramPerson, text: str) -> dict[str, Any]:
     from tests.privacy_helpers import tg_message
 
     return tg_message(person, text)
+
+
+# ---------------------------------------------------------------------------- two workers
+
+CHATS = 50
+#: Per chat: what the person writes (to alternating workers), the counsellor's answers
+#: posted one after the other (to alternating workers), then two posted at the same moment,
+#: one to each worker.
+FROM_PERSON = 3
+IN_TURN = 4
+RETRIES = 50
+
+
+async def _call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """Send a request; on 503 (the database is busy: try again) retry as a person would."""
+    for _ in range(RETRIES):
+        response = await http.request(method, url, **kwargs)
+        if response.status_code != 503:
+            return response
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still 503 after {RETRIES} tries: {method} {url}")
+
+
+async def _webhook(http: httpx.AsyncClient, standin: BotApiStandIn, update: dict) -> None:
+    update = {"update_id": standin.new_update_id(), **update}
+    headers = {SECRET_HEADER: WEBHOOK_SECRET}
+    response = await _call(http, "POST", "/telegram/webhook", json=update, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def postgres_dump(url: str) -> str:
+    """Every row of every table of the database, as text."""
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+        rows = []
+        for table in tables:
+            name = table["tablename"]
+            rows += [
+                r[0] for r in await connection.fetch(f'SELECT row_to_json(t)::text FROM "{name}" t')
+            ]
+        return "\n".join(rows)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_two_workers_relay_fifty_chats_both_ways_exactly_once_in_order(
+    postgres_url: str, desk: tuple[BotApiStandIn, str], tmp_path: Path
+) -> None:
+    standin, api_url = desk
+    workers = [
+        Serve(
+            relay_env(
+                DATABASE_URL=postgres_url,
+                DATA_DIR=str(tmp_path / f"worker{n}" / "data"),
+                LOG_LEVEL="WARNING",
+                TELEGRAM_API_BASE_URL=f"{api_url}/bot",
+                RATE_LIMIT_PER_CONVERSATION="600",
+                TRUSTED_PROXIES="127.0.0.1",
+            ),
+            cwd=tmp_path / f"worker{n}",
+        ).start()
+        for n in range(2)
+    ]
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    clients: list[httpx.AsyncClient] = []
+    try:
+        await asyncio.gather(*(w.ready() for w in workers))
+        for worker in workers:
+            clients.append(httpx.AsyncClient(base_url=worker.url, timeout=30, limits=limits))
+        topic_lock = asyncio.Lock()
+
+        async def one(n: int) -> tuple[WebChat, int, Events, list[str], list[str], list[str]]:
+            holder = clients[n % 2]  # the worker holding the live connection
+            other = clients[(n + 1) % 2]
+            chat = WebChat(holder, headers={"X-Forwarded-For": f"198.51.100.{n + 1}"})
+            await chat.start("en" if n % 2 else "lt")
+            async with topic_lock:  # the topic id is read from the stand-in's new topics
+                topic = await open_web_relay(chat, standin)
+            events = await Events(holder, chat).start()
+            said = [f"person {n} message {i}" for i in range(FROM_PERSON)]
+            for i, text in enumerate(said):
+                response = await _call(
+                    clients[(n + i) % 2],
+                    "POST",
+                    f"{chat.path}/messages",
+                    json={"text": text},
+                    headers=chat.auth(),
+                )
+                assert response.status_code == 200, response.text
+            in_turn = [f"answer {i} to chat {n}" for i in range(IN_TURN)]
+            for i, text in enumerate(in_turn):
+                worker = other if i % 2 == 0 else holder
+                await _webhook(worker, standin, topic_message(COUNSELLOR, DESK_CHAT, topic, text))
+            together = [f"together {i} to chat {n}" for i in range(2)]
+            await asyncio.gather(
+                *(
+                    _webhook(clients[i], standin, topic_message(COUNSELLOR, DESK_CHAT, topic, text))
+                    for i, text in enumerate(together)
+                )
+            )
+            return chat, topic, events, said, in_turn, together
+
+        chats = await asyncio.wait_for(asyncio.gather(*(one(n) for n in range(CHATS))), 150)
+        expected = IN_TURN + 2
+        await wait_until(
+            lambda: all(len(events.texts) >= expected for _c, _t, events, *_ in chats), 30
+        )
+        await asyncio.sleep(0.5)  # a duplicate would arrive now
+        topics = {topic for _c, topic, *_ in chats}
+        assert len(topics) == CHATS
+        for chat, topic, events, said, in_turn, together in chats:
+            lang = chat.lang
+            # Person -> counsellor: each message in the topic once, in order.
+            relayed = [x for x in topic_texts(standin, topic) if x.startswith("person ")]
+            assert relayed == said, (topic, relayed)
+            # Counsellor -> person: exactly once, in order, numbered without gaps.
+            assert events.texts[:IN_TURN] == [answered(x, lang) for x in in_turn], events.texts
+            assert sorted(events.texts[IN_TURN:]) == sorted(answered(x, lang) for x in together)
+            assert len(events.texts) == expected
+            assert events.ids == list(range(events.ids[0], events.ids[0] + expected))
+        at_rest = await postgres_dump(postgres_url)
+        for chat, *_ in chats:
+            await chat.say(choice="relay:end")
+        for _chat, _topic, events, *_ in chats:
+            await events.stop()
+        for _chat, topic, _e, said, in_turn, together in chats:
+            assert leaks(at_rest, {x: x for x in said + in_turn + together}) == []
+            assert standin.topics[(DESK_CHAT, topic)]["closed"]
+    finally:
+        for client in clients:
+            await client.aclose()
+        for worker in workers:
+            worker.kill_quietly()
+    for worker in workers:
+        assert "Traceback" not in worker.output(), worker.output()
