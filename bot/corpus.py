@@ -22,25 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import LANGUAGES, ROOT
+from bot.detector import CATEGORIES
 from bot.flows import fast_load
 from bot.text import normalize
 
 CORPUS_DIR = ROOT / "dialogs" / "signals" / "corpus"
 DEVSET = ROOT / "tests" / "data" / "danger_devset.yaml"
-CATEGORIES = (
-    "documents_taken",
-    "confinement",
-    "violence",
-    "threats",
-    "debt_bondage",
-    "wages_withheld",
-    "sexual_exploitation",
-    "forced_crime",
-    "deception",
-    "abusive_conditions",
-    "isolation",
-    "immediate_danger",
-)
 #: One message in this many is in the test split.
 TEST_EVERY = 5
 SPLITS = ("train", "test", "all")
