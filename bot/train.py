@@ -10,8 +10,8 @@ same `dialogs/signals/model.npz` on every machine. The steps:
    rule explained a match away), so the model learns how far to trust each rule.
 2. Fit one L2 logistic regression per output: danger on every message, the eleven
    categories and urgency on the dangerous ones (they are read only once there is danger).
-3. Choose each output's threshold on out-of-fold predictions (5 folds), so that the
-   thresholds are not fitted to messages the model saw: danger and urgent for the most
+3. Choose each output's threshold on out-of-fold predictions (5 folds, each holding out
+   whole batches), so that the thresholds are fitted to writers the model has not read: danger and urgent for the most
    recall at a precision floor of the whole detector (`detector.combine`, with the rules'
    judgements), urgent with a lower floor (a false "urgent" only puts 112 first),
    categories for F2 (recall first).
@@ -95,13 +95,28 @@ def fit(x, y: np.ndarray):
     return weights, bias
 
 
-def out_of_fold(x, y: np.ndarray) -> np.ndarray:
-    """Return probabilities for every training message from models that did not see it."""
-    from sklearn.model_selection import StratifiedKFold
+def out_of_fold(x, y: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Return probabilities for every training message from models that did not see it.
+
+    The folds hold out whole batches (`groups`): a batch is one writer's way of writing,
+    and what the thresholds must be chosen for is a writer the model has never read. The
+    development set (group "devset") is always trained on. With a single batch, the folds
+    are random rows of it.
+    """
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
 
     probs = np.zeros(y.shape, dtype=np.float64)
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    for train, held in folds.split(np.zeros(len(y)), y[:, 0] * 2 + y[:, -1]):
+    names = np.array(groups)
+    always = np.flatnonzero(names == "devset")
+    rest = np.flatnonzero(names != "devset")
+    batches = len(set(names[rest]))
+    if batches >= 2:
+        split = GroupKFold(n_splits=min(FOLDS, batches)).split(rest, groups=names[rest])
+    else:
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+        split = folds.split(rest, y[rest, 0] * 2 + y[rest, -1])
+    for train, held in split:
+        train, held = np.concatenate([rest[train], always]), rest[held]
         weights, bias = fit(x[train], y[train])
         z = x[held] @ weights + bias
         probs[held] = 1 / (1 + np.exp(-z))
@@ -237,7 +252,7 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
     x, names, scales, found = features(examples)
     y = labels(examples)
     log(f"{len(examples)} messages, {x.shape[1]} features")
-    probs = out_of_fold(x, y)
+    probs = out_of_fold(x, y, [ex.batch for ex in examples])
     # thresholds and the report from the corpus messages alone (see `features`)
     fresh = np.array([ex.batch != "devset" for ex in examples])
     if not fresh.any():
