@@ -733,12 +733,20 @@ class Detector:
         layout = (sentence, clause, negation, sentence_len, clause_len)
 
         found = []
+        # matches that only a negation stopped ("nobody beat me"): the rules explained
+        # these words away, which the statistical layer is told (`RuleReading.explained`)
+        negated: list[_Hit] = []
+        plain = (sentence, clause, [False] * len(negation), sentence_len, clause_len)
         for number in sorted(signal_rules):
             match = self._candidate(number, infos, layout)
             if match is not None:
                 found.append((rules[number], match))
+            elif rules[number].negatable and any(negation):
+                match = self._candidate(number, infos, plain)
+                if match is not None:
+                    negated.append(_Hit(rules[number], match, NEGATED, False, ""))
         if not found:
-            return spans, lang, []
+            return spans, lang, negated
         # (category, or None for every category; sentence) -> the cancelling pattern
         calm: dict[tuple[str | None, int], str] = {}
         cues: dict[str, list[int]] = {"question": [], "report": [], "not_urgent": []}
@@ -774,7 +782,7 @@ class Detector:
                 reported = why == _REPORTED
                 why = "" if reported else why
             out.append(_Hit(rule, match, why, urgent, calmed_by, reported))
-        return spans, lang, out
+        return spans, lang, out + negated
 
     def _questioned(
         self,
@@ -889,6 +897,10 @@ class Detector:
         return None
 
 
+#: What cancelled a match that a negation word stopped (see `Detector._scan`).
+NEGATED = "a negation word (common.yaml: negation)"
+
+
 def _bounds(units: list[int], first: int, last: int) -> tuple[int, int]:
     """Return the token range of the whole sentences or clauses from `first` to `last`."""
     return bisect_left(units, units[first]), bisect_right(units, units[last])
@@ -944,6 +956,8 @@ def _longest(
 
 #: How much surer (in logits) the model must be where a rule explained the words away
 #: ("they did NOT take my passport") before it raises an alarm the rules did not.
+#: These settings were chosen on out-of-fold scores that hold out whole batches
+#: (`bot/train.py`), never on the test split.
 EXPLAINED_MARGIN = 3.0
 #: A rule's alarm is withdrawn only when the model's danger probability is below this.
 VETO_LOGIT = float(np.log(0.15 / 0.85))
@@ -962,8 +976,8 @@ NOT_URGENT_KINDS = frozenset(
         "abusive_conditions",
     }
 )
-#: The model's urgency score needed when the rules found only such categories (p >= 0.3).
-STRICT_URGENT_LOGIT = float(np.log(0.3 / 0.7))
+#: The model's urgency score needed when the rules found only such categories (p >= 0.15).
+STRICT_URGENT_LOGIT = float(np.log(0.15 / 0.85))
 
 
 def combine(

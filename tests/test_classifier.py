@@ -68,6 +68,11 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
     path = tmp_path / "m.npz"
     clf.save(path)
     again = Classifier.load(path)
+    # the trained model, used as `serve` uses it (after the rules), reads danger and its kind
+    from bot.detector import Detector
+
+    found = Detector.load(classifier=again).detect("the boss took my pasport and dont pay me")
+    assert found.danger and "documents_taken" in found.categories
     read = analyse("the boss took my passport and does not pay")[1]
-    assert again.logits(read)[0] > again.logit_thresholds[0]
+    assert again.logits(read)[0] > again.logits(analyse("the weather is nice today")[1])[0]
     assert again.meta["batches"] == ["en-1"]
