@@ -113,6 +113,12 @@ def test_a_denied_fee_is_not_a_fee(scanner, text):
     assert "fee" not in scanner.scan(text).ids
 
 
+def test_a_share_of_the_service_charge_is_pay_not_a_fee(scanner):
+    named = "Atlantis Hotel, careers@atlantis.example.com"
+    assert scanner.scan(f"Waiters in Dubai, 3500 AED + service charge. {named}").ids == []
+    assert "fee" in scanner.scan(f"Service charge 200 € for your visa paperwork. {named}").ids
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -319,6 +325,8 @@ def test_skilled_jobs_may_pay_more_before_it_looks_too_good(scanner):
         "Staliaus darbas Kaune, 1600–1900 € bruto per mėnesį. MB „Medis“, tel. +370 600 00000",
         "Столяр у Каунасі, 1600–1900 € на місяць брутто. UAB Medis, info@medis.lt",
         "Vilniaus miesto savivaldybė ieško vyriausiojo specialisto, apie 2400 € bruto.",
+        "UAB „Krovos sistemos“ ieško krano operatorių Klaipėdoje, 2200–2600 € bruto, "
+        "reikalingas kranininko pažymėjimas.",
     ],
 )
 def test_professional_pay_is_not_too_good_to_be_true(scanner, text):
