@@ -83,6 +83,8 @@ class Score:
     flagged: int = 0
     sound: int = 0
     quiet: int = 0
+    written_for: int = 0
+    raised: int = 0
     wrong: list[tuple[Ad, list[str]]] = field(default_factory=list)
 
     def add(self, ad: Ad, ids: list[str]) -> None:
@@ -93,6 +95,9 @@ class Score:
         else:
             self.sound += 1
             self.quiet += not ids
+        if ad.must:
+            self.written_for += 1
+            self.raised += set(ad.must) <= set(ids)
         if bool(ids) != ad.risky:
             self.wrong.append((ad, ids))
 
@@ -110,7 +115,8 @@ class Score:
         """Return the two figures with their counts."""
         return (
             f"risky flagged {self.flagged}/{self.risky} = {self.recall:.2f}; "
-            f"sound quiet {self.quiet}/{self.sound} = {self.quiet_rate:.2f}"
+            f"sound quiet {self.quiet}/{self.sound} = {self.quiet_rate:.2f}; "
+            f"flag written for raised {self.raised}/{self.written_for}"
         )
 
 
