@@ -242,6 +242,53 @@ def test_a_workplace_without_a_name_is_not_an_employer_named(scanner, text):
     assert "no_company" in scanner.scan(text).ids
 
 
+NAMED = "ABC GmbH, jobs@abc.example.de."
+
+
+@pytest.mark.parametrize(
+    ("text", "flag", "evidence"),
+    [
+        # risky ads with a named employer, caught by what they say, not by what they lack
+        ("Перші два тижні – випробувальний термін без оплати.", "wages_withheld", "без оплати"),
+        ("Your first month's wages are kept as a guarantee.", "wages_withheld", "guarantee"),
+        ("Atlyginimas pervedamas į įmonės sąskaitą.", "wages_withheld", "įmonės sąskaitą"),
+        ("Первые 3 месяца зарплата не выплачивается.", "wages_withheld", "не выплачивается"),
+        ("Первый месяц бесплатно, потом 1500 €.", "wages_withheld", "Первый месяц бесплатно"),
+        ("Pirmas mėnuo – bandomasis, nemokamas.", "wages_withheld", "nemokamas"),
+        ("You will live at the farm and cannot leave without the manager.", "confinement", ""),
+        ("Į miestą vienas neišeisi, viską atvešime.", "confinement", "neišeisi"),
+        ("Живете на фермі, виходити в місто не можна.", "confinement", "не можна"),
+        ("Выходить за территорию нельзя.", "confinement", "нельзя"),
+        ("Штраф 100 євро за відмову від роботи.", "penalties", "Штраф"),
+        ("Už ankstesnį išvykimą – 500 € bauda.", "penalties", "bauda"),
+        ("Штраф 300 евро за досрочный отъезд.", "penalties", "Штраф"),
+        ("Fines for leaving before the end of the contract: 500 €.", "penalties", "Fines"),
+        ("Work 7 days a week, 14 hours a day.", "excessive_hours", "7 days a week"),
+        ("Работа без выходных, 12 часов.", "excessive_hours", "без выходных"),
+        ("Робота без вихідних.", "excessive_hours", "без вихідних"),
+        ("Darbas be išeiginių.", "excessive_hours", "be išeiginių"),
+    ],
+)
+def test_withheld_pay_confinement_fines_and_no_days_off_are_flagged(scanner, text, flag, evidence):
+    (finding,) = [f for f in scanner.scan(f"{NAMED} {text}").findings if f.id == flag]
+    assert evidence in finding.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paid training, no experience needed.",
+        "We are open 7 days a week.",
+        "Магазин работает без выходных, ищем продавца.",
+        "Первый месяц проживание бесплатно. 14 € в час.",
+        "You cannot leave the production line during the shift without telling the supervisor.",
+        "Probation period 3 months, full pay from the first day.",
+    ],
+)
+def test_ordinary_work_rules_are_not_withheld_pay_or_confinement(scanner, text):
+    assert scanner.scan(f"{NAMED} {text}").ids == []
+
+
 def test_messenger_with_an_email_is_not_messenger_only(scanner):
     text = "Job in Germany. Viber +49 151 000 or email jobs@example.de"
     assert "messenger_only" not in scanner.scan(text).ids
