@@ -267,6 +267,20 @@ NAMED = "ABC GmbH, jobs@abc.example.de."
         ("Работа без выходных, 12 часов.", "excessive_hours", "без выходных"),
         ("Робота без вихідних.", "excessive_hours", "без вихідних"),
         ("Darbas be išeiginių.", "excessive_hours", "be išeiginių"),
+        (
+            "Зарплату за перші два місяці виплачуємо після закінчення контракту.",
+            "wages_withheld",
+            "",
+        ),
+        (
+            "The company keeps your bank card and PIN to pay your rent.",
+            "wages_withheld",
+            "bank card",
+        ),
+        ("Leaving the camp is only possible with the caporale.", "confinement", "Leaving the camp"),
+        ("Documents are handed to the caporale on arrival.", "passport_kept", "Documents are"),
+        ("Консультация и подбор вакансии – 150 евро.", "fee", "150 евро"),
+        ("Darbo leidimui sutvarkyti reikės sumokėti 200 €.", "fee", "sumokėti 200 €"),
     ],
 )
 def test_withheld_pay_confinement_fines_and_no_days_off_are_flagged(scanner, text, flag, evidence):
@@ -283,6 +297,9 @@ def test_withheld_pay_confinement_fines_and_no_days_off_are_flagged(scanner, tex
         "Первый месяц проживание бесплатно. 14 € в час.",
         "You cannot leave the production line during the shift without telling the supervisor.",
         "Probation period 3 months, full pay from the first day.",
+        "Только официально, никаких наличных и конвертов.",
+        "The shipyard pays our placement fee, not you.",
+        "Už būstą reikės sumokėti 300 € per mėnesį.",
     ],
 )
 def test_ordinary_work_rules_are_not_withheld_pay_or_confinement(scanner, text):
