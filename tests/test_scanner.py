@@ -660,3 +660,15 @@ def test_the_frozen_test_part_reaches_the_must_reach_figures(scanner):
 )
 def test_a_risky_dev_ad_raises_the_flag_it_was_written_for(scanner, ad):
     assert set(ad.must) <= set(scanner.scan(ad.text).ids)
+
+
+def test_the_newcomers_ukrainian_cleaning_ad_for_germany_is_read_in_full(scanner):
+    # the review (shared/reviews/newcomer.md) found 5 flags but not the passport handover,
+    # and no pay flag at €3,500 a month for unskilled work with no language
+    text = (
+        "Прибирання в Німеччині, 3500 €/місяць, без мови і досвіду. "
+        "Паспорт віддати координатору для оформлення. Пишіть у вайбер."
+    )
+    assert sorted(scanner.scan(text).ids) == sorted(
+        ["passport_kept", "pay_above", "easy_money", "no_company", "messenger_only"]
+    )
