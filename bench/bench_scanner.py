@@ -1,19 +1,29 @@
-"""Measure the job-ad scanner (and the FAQ matcher): texts per second on this machine.
+"""Measure the job-ad scanner: how often it is right on the written ads, and how fast it is.
 
 Usage: `.venv/bin/python -m bench.bench_scanner [--runs 5] [--seconds 1.0]`
+       `.venv/bin/python -m bench.bench_scanner --quality [--show dev]`
 
-Each run scans the test ads (tests/data/job_ads.yaml) over and over for about `--seconds`
-and counts them; the median of the runs is reported with the machine it ran on, because
-the machine is shared and single numbers are noisy.
+`--quality` scores the written ads (tests/data/job_ads*.yaml): the share of risky ads
+flagged and of sound ads left quiet, per batch and per part. Each ad belongs to the dev or
+the frozen test part by a hash of its text (`split_of`), fixed before any tuning, so the
+test part is never tuned on; `--show dev` lists the dev ads it gets wrong (never the test
+ones).
+
+The speed run scans the ads over and over for about `--seconds` and counts them; the
+median of the runs is reported with the machine it ran on, because the machine is shared
+and single numbers are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -24,6 +34,115 @@ sys.path.insert(0, str(ROOT))
 from bench.common import machine_table  # noqa: E402
 from bot.faq import Faq  # noqa: E402
 from bot.scanner import Scanner  # noqa: E402
+from bot.text import normalize  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+#: One ad in this many is in the frozen test part.
+TEST_EVERY = 3
+
+
+@dataclass(frozen=True)
+class Ad:
+    """One written ad: is it risky (should be flagged), which batch, which part."""
+
+    id: str
+    text: str
+    risky: bool
+    batch: str
+    must: tuple[str, ...] = ()
+
+    @property
+    def split(self) -> str:
+        """Return "dev" or "test" (see `split_of`)."""
+        return split_of(self.text)
+
+
+def split_of(text: str) -> str:
+    """Return the fixed part of an ad: a hash of its normalised text decides."""
+    digest = hashlib.sha256(normalize(text).encode("utf-8")).digest()
+    return "test" if digest[0] % TEST_EVERY == 0 else "dev"
+
+
+def load_ads() -> list[Ad]:
+    """Read every written ad: job_ads.yaml (exact flags) and the batches job_ads_*.yaml."""
+    ads = []
+    for path in sorted(DATA.glob("job_ads*.yaml")):
+        batch = path.stem.removeprefix("job_ads").lstrip("_") or "b1"
+        for raw in yaml.safe_load(path.read_text("utf-8")):
+            risky = bool(raw["flags"]) if "flags" in raw else bool(raw["risky"])
+            must = tuple(raw.get("must") or ())
+            ads.append(Ad(raw["id"], raw["text"], risky, batch, must))
+    return ads
+
+
+@dataclass
+class Score:
+    """Risky ads flagged and sound ads left quiet, with the ads each got wrong."""
+
+    risky: int = 0
+    flagged: int = 0
+    sound: int = 0
+    quiet: int = 0
+    written_for: int = 0
+    raised: int = 0
+    wrong: list[tuple[Ad, list[str]]] = field(default_factory=list)
+
+    def add(self, ad: Ad, ids: list[str]) -> None:
+        """Count one scanned ad."""
+        if ad.risky:
+            self.risky += 1
+            self.flagged += bool(ids)
+        else:
+            self.sound += 1
+            self.quiet += not ids
+        if ad.must:
+            self.written_for += 1
+            self.raised += set(ad.must) <= set(ids)
+        if bool(ids) != ad.risky:
+            self.wrong.append((ad, ids))
+
+    @property
+    def recall(self) -> float:
+        """Return the share of risky ads flagged."""
+        return self.flagged / self.risky if self.risky else 1.0
+
+    @property
+    def quiet_rate(self) -> float:
+        """Return the share of sound ads left quiet."""
+        return self.quiet / self.sound if self.sound else 1.0
+
+    def line(self) -> str:
+        """Return the two figures with their counts."""
+        return (
+            f"risky flagged {self.flagged}/{self.risky} = {self.recall:.2f}; "
+            f"sound quiet {self.quiet}/{self.sound} = {self.quiet_rate:.2f}; "
+            f"flag written for raised {self.raised}/{self.written_for}"
+        )
+
+
+def score(scanner: Scanner, ads: list[Ad]) -> Score:
+    """Scan `ads` and count what the scanner got right."""
+    result = Score()
+    for ad in ads:
+        result.add(ad, scanner.scan(ad.text).ids)
+    return result
+
+
+def quality(scanner: Scanner, show_dev: bool = False) -> None:
+    """Print the scores per batch and part, and optionally the dev ads it gets wrong."""
+    ads = load_ads()
+    for batch in sorted({a.batch for a in ads}):
+        for part in ("dev", "test"):
+            chosen = [a for a in ads if a.batch == batch and a.split == part]
+            print(f"{batch:4} {part:4} ({len(chosen):3} ads): {score(scanner, chosen).line()}")
+    for part in ("dev", "test"):
+        chosen = [a for a in ads if a.split == part]
+        print(f"all  {part:4} ({len(chosen):3} ads): {score(scanner, chosen).line()}")
+    print(f"all  both ({len(ads):3} ads): {score(scanner, ads).line()}")
+    if show_dev:
+        for ad, ids in score(scanner, [a for a in ads if a.split == "dev"]).wrong:
+            kind = "MISSED" if ad.risky else "FALSE ALARM"
+            print(f"\n{kind} {ad.id} {ids}\n{ad.text.strip()}")
 
 
 def rate(work: Callable[[str], object], texts: list[str], seconds: float) -> float:
@@ -43,9 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--quality", action="store_true", help="score the written ads")
+    parser.add_argument("--show", choices=["dev"], help="with --quality: list dev mistakes")
+    parser.add_argument("--today", type=date.fromisoformat, default=None)
     args = parser.parse_args(argv)
+    if args.quality:
+        quality(Scanner.load(today=args.today), show_dev=args.show == "dev")
+        return 0
 
-    ads = [ad["text"] for ad in yaml.safe_load((ROOT / "tests/data/job_ads.yaml").read_text())]
+    ads = [ad.text for ad in load_ads()]
     questions = [
         "Can my employer keep my passport?",
         "Ar agentūra gali imti mokestį?",

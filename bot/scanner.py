@@ -1,10 +1,12 @@
 """The job-ad scanner: list the red flags in a pasted job ad, each with the phrase behind it.
 
 The flags, their patterns and the pay-check vocabulary are data (`dialogs/scanner.yaml`);
-the minimum wages are data too (`dialogs/wages.yaml`). Everything is deterministic: a flag
-is raised by a pattern that matched (its evidence is the phrase as the person typed it),
-by an absence (no company, no address), or by the pay check, which reads each amount with
-its currency and period and compares it with the minimum wage of the country named.
+the minimum wages (`dialogs/wages.yaml`) and the typical pay by country
+(`dialogs/typical_wages.yaml`) are data too. Everything is deterministic: a flag is raised
+by a pattern that matched (its evidence is the phrase as the person typed it), by an
+absence (no employer named, no address), or by the pay check, which reads each amount with
+its currency and period and compares it with the minimum wage of the country named (too
+low) and with what work typically pays there (too good to be true).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ SCHEMA_VERSION = 1
 PATTERN_LANGUAGES = ("en", "lt", "ru", "uk", "mixed")
 CHECKS = ("pay_above", "pay_below")
 PERIODS = ("hour", "day", "week", "month", "year")
+TYPICAL_SCOPES = ("all", "unskilled")
 #: Longer texts are cut here (the engine accepts up to 4,000 characters).
 MAX_CHARS = 8000
 #: Evidence longer than this is shortened with an ellipsis.
@@ -240,6 +243,7 @@ class _Flag:
     requires: _Matcher | None = None
     missing: _Matcher | None = None
     check: str | None = None
+    unless_agreed: _Matcher | None = None
 
 
 @dataclass(frozen=True)
@@ -266,9 +270,20 @@ class _Country:
 
 
 @dataclass(frozen=True)
+class _Typical:
+    """What work pays in one country, per month: every job, and low-skill work if sourced."""
+
+    code: str
+    currency: str
+    all: float | None
+    unskilled: float | None
+
+
+@dataclass(frozen=True)
 class _PayRules:
-    unskilled_ratio: float
-    skilled_ratio: float
+    typical_unskilled: float
+    typical_unskilled_sector: float
+    typical_skilled: float
     weekly_cap_eur: float
     converted_below_ratio: float
     hours: dict[str, float]
@@ -346,6 +361,7 @@ _FLAG_KEYS = {
     "requires",
     "missing",
     "check",
+    "unless_agreed",
 }
 
 
@@ -383,6 +399,7 @@ def _flag(raw: Any, sets: dict[str, Any], index: int) -> _Flag:
         requires=_patterns(requires.get("patterns"), sets, f"{where}.requires"),
         missing=_patterns(raw.get("missing"), sets, f"{where}.missing"),
         check=check,
+        unless_agreed=_patterns(raw.get("unless_agreed"), sets, f"{where}.unless_agreed"),
     )
 
 
@@ -436,7 +453,13 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         periods[period] = compiled or re.compile(r"(?!x)x")
     not_pay = "|".join(src for src, _, _ in _by_language(raw.get("not_pay"), sets, where))
     numbers = {}
-    for key in ("unskilled_ratio", "skilled_ratio", "weekly_cap_eur", "converted_below_ratio"):
+    typical = raw.get("typical") or {}
+    for key in ("unskilled", "unskilled_sector", "skilled"):
+        value = typical.get(key)
+        if not isinstance(value, int | float) or value <= 0:
+            raise ScannerError(f"{where}.typical.{key}: expected a positive number")
+        numbers[f"typical_{key}"] = float(value)
+    for key in ("weekly_cap_eur", "converted_below_ratio"):
         value = raw.get(key)
         if not isinstance(value, int | float) or value <= 0:
             raise ScannerError(f"{where}.{key}: expected a positive number")
@@ -511,6 +534,41 @@ def _countries(data: dict[str, Any], sets: dict[str, Any]) -> tuple[_Country, ..
     return tuple(countries)
 
 
+def _typical(data: dict[str, Any], hours: dict[str, float], known: set[str]) -> dict[str, _Typical]:
+    """Read typical_wages.yaml: one monthly figure per country and scope, each sourced."""
+    result = {}
+    countries = data.get("countries")
+    if not isinstance(countries, dict) or not countries:
+        raise ScannerError("typical_wages.yaml: `countries` must be a mapping")
+    for code, raw in countries.items():
+        where = f"typical_wages.yaml: {code}"
+        if code not in known:
+            raise ScannerError(f"{where}: not a country of wages.yaml")
+        if not isinstance(raw, dict) or not isinstance(raw.get("currency"), str):
+            raise ScannerError(f"{where}: needs `currency` and `figures`")
+        monthly: dict[str, float] = {}
+        for i, fig in enumerate(raw.get("figures") or []):
+            here = f"{where}.figures[{i}]"
+            if not isinstance(fig, dict):
+                raise ScannerError(f"{here}: expected a mapping")
+            amount, unit, scope = fig.get("amount"), fig.get("unit"), fig.get("scope")
+            if not isinstance(amount, int | float) or amount <= 0:
+                raise ScannerError(f"{here}: `amount` must be a positive number")
+            if unit not in PERIODS:
+                raise ScannerError(f"{here}: `unit` must be one of {', '.join(PERIODS)}")
+            if scope not in TYPICAL_SCOPES:
+                raise ScannerError(f"{here}: `scope` must be one of {', '.join(TYPICAL_SCOPES)}")
+            if not str(fig.get("source", "")).startswith("http"):
+                raise ScannerError(f"{here}: `source` must be a URL")
+            if not fig.get("period") or not fig.get("what"):
+                raise ScannerError(f"{here}: say which `period` and `what` the figure is")
+            monthly[scope] = float(amount) * hours["month"] / hours[unit]
+        if not monthly:
+            raise ScannerError(f"{where}: no figures")
+        result[code] = _Typical(code, raw["currency"], monthly.get("all"), monthly.get("unskilled"))
+    return result
+
+
 # --- the scanner -----------------------------------------------------------------------
 
 
@@ -521,6 +579,7 @@ class Scanner:
     flags: tuple[_Flag, ...]
     pay: _PayRules
     countries: tuple[_Country, ...]
+    typical: dict[str, _Typical] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
     country_names: _Matcher = field(init=False, repr=False)
 
@@ -532,7 +591,7 @@ class Scanner:
 
     @classmethod
     def load(cls, dialogs_dir: Path | None = None, today: date | None = None) -> Scanner:
-        """Read and check scanner.yaml and wages.yaml; `today` picks the wages in force."""
+        """Read and check scanner.yaml and the wage tables; `today` picks the wages in force."""
         directory = Path(dialogs_dir) if dialogs_dir else DIALOGS_DIR
         data = _read_yaml(directory / "scanner.yaml", "scanner")
         wages = _read_yaml(directory / "wages.yaml", "wages")
@@ -561,7 +620,13 @@ class Scanner:
         pay = _pay_rules(data.get("pay"), sets, wages)
         if hours is not None and hours != pay.hours["month"]:
             raise ScannerError("wages.yaml: hours_per_month differs from scanner.yaml pay.hours")
-        return cls(tuple(flags), pay, _countries(wages, sets), today or date.today())
+        countries = _countries(wages, sets)
+        typical = _typical(
+            _read_yaml(directory / "typical_wages.yaml", "typical_wages"),
+            pay.hours,
+            {c.code for c in countries},
+        )
+        return cls(tuple(flags), pay, countries, typical, today or date.today())
 
     @property
     def flag_ids(self) -> list[str]:
@@ -621,8 +686,24 @@ class Scanner:
                     cancels = [m.span() for m in _all(flag.exceptions, folded, starts)]
                 if any(s < match.end() and match.start() < e for s, e in cancels):
                     continue
+            if flag.unless_agreed is not None and self._agreed(flag.unless_agreed, folded, match):
+                continue
             return match.span()
         return None
+
+    def _agreed(self, agreed: _Matcher, folded: str, match: re.Match[str]) -> bool:
+        """Tell whether the sentence of `match` states an amount and a written agreement."""
+        start = max(0, match.start() - 200)
+        before = list(_SENTENCE_BREAK.finditer(folded, start, match.start()))
+        start = before[-1].end() if before else start
+        after = _SENTENCE_BREAK.search(folded, match.end(), match.end() + 200)
+        sentence = folded[start : after.start() if after else match.end() + 200]
+        if agreed.search(sentence) is None:
+            return False
+        for m in self.pay.amount.finditer(sentence):
+            if any(m.group(g) for g in ("c1", "c2", "c3", "c4")):
+                return True
+        return False
 
     # -- the pay check ------------------------------------------------------------------
 
@@ -636,23 +717,23 @@ class Scanner:
         mentioned = [c for c in self.countries if c.check and c.code in codes]
         unskilled = pay.no_experience is not None and _first(pay.no_experience, folded, starts)
         skilled = not unskilled and _first(pay.skilled, folded, starts) is not None
-        ratio = pay.skilled_ratio if skilled else pay.unskilled_ratio
         result: dict[str, tuple[int, int]] = {}
         for amount in amounts:
             span = (amount.start, amount.end)
-            verdict = self._judge(amount, mentioned, ratio, skilled)
+            verdict = self._judge(amount, mentioned, skilled)
             if verdict and verdict not in result:
                 result[verdict] = span
         return result
 
-    def _judge(
-        self, amount: _Amount, mentioned: list[_Country], ratio: float, skilled: bool
-    ) -> str | None:
+    def _judge(self, amount: _Amount, mentioned: list[_Country], skilled: bool) -> str | None:
         pay = self.pay
-        candidates = mentioned
+        # the countries named that pay in this currency ("bus from Vilnius" does not make
+        # an hourly rate in zł Lithuanian); else the currency's own country (£: the UK)
+        candidates = [c for c in mentioned if c.currency == amount.currency]
         if not candidates and amount.currency in pay.currency_country:
             code = pay.currency_country[amount.currency]
             candidates = [c for c in self.countries if c.code == code and c.check]
+        candidates = candidates or mentioned
         comparable = bool(candidates) and all(
             c.statutory and c.currency == amount.currency for c in candidates
         )
@@ -666,13 +747,15 @@ class Scanner:
             weekly = amount.high * pay.hours["week"] / pay.hours[period]
             if weekly > pay.weekly_cap_eur:
                 return "pay_above"
+        if self._too_good(amount, period, candidates, skilled):
+            return "pay_above"
         if not comparable:
             return None
-        above = below = True
+        below = True
         for country in candidates:
             exact = country.minimum(period, self.today)
             if exact is not None:
-                minimum, high, low = exact, amount.high, amount.low
+                minimum, low = exact, amount.low
                 # a guessed period is not evidence enough to call the pay illegal
                 margin = pay.converted_below_ratio if inferred else 1.0
             else:
@@ -683,16 +766,39 @@ class Scanner:
                         return None
                     hourly = monthly / pay.hours["month"]
                 minimum = hourly
-                high = amount.high / pay.hours[period]
                 low = amount.low / pay.hours[period]
                 margin = pay.converted_below_ratio
-            above = above and high > ratio * minimum
             below = below and not amount.net and low < margin * minimum
-        if above:
-            return "pay_above"
-        if below:
-            return "pay_below"
-        return None
+        return "pay_below" if below else None
+
+    def _too_good(
+        self, amount: _Amount, period: str, candidates: list[_Country], skilled: bool
+    ) -> bool:
+        """Tell whether the pay is far above what such work typically pays in the country.
+
+        A job that needs a skill is judged against every job's typical pay (times
+        `typical.skilled`); one that needs none against low-skill work where that is sourced
+        (times `typical.unskilled_sector`), else against every job (`typical.unskilled`).
+        Every country the text names must agree; one without a figure leaves it unjudged.
+        """
+        pay = self.pay
+        if not candidates:
+            return False
+        monthly = amount.high * pay.hours["month"] / pay.hours[period]
+        for country in candidates:
+            typical = self.typical.get(country.code)
+            if typical is None or typical.currency != amount.currency:
+                return False
+            if skilled or typical.unskilled is None:
+                if typical.all is None:
+                    return False
+                ratio = pay.typical_skilled if skilled else pay.typical_unskilled
+                limit = ratio * typical.all
+            else:
+                limit = pay.typical_unskilled_sector * typical.unskilled
+            if monthly <= limit:
+                return False
+        return True
 
     def _infer_period(self, amount: _Amount, country: _Country) -> str | None:
         """Guess hour or month for an amount with no period: whichever is nearer the minimum."""
@@ -779,6 +885,8 @@ def _number(raw: str | None, thousands: bool) -> float | None:
 
 
 _SENTENCE_END = re.compile(r"[!?\n]|\.\s")
+# a wider sentence: a line break inside a pasted sentence does not end it
+_SENTENCE_BREAK = re.compile(r"[!?]|\.\s|\n\s*\n")
 _CLAUSE_END = re.compile(r"[,;]")
 
 

@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.bench_scanner import TEST_EVERY, load_ads, score, split_of
 from bot import DIALOGS_DIR, LANGUAGES, ROOT
 from bot.i18n import Translator
 from bot.scanner import Finding, Scanner, ScannerError, default_scanner
@@ -97,10 +98,96 @@ def test_lithuanian_without_accents_matches_like_with_accents(scanner):
         "Agentūra neima jokių mokesčių iš kandidatų.",
         "Никаких предоплат и комиссий, оформление за счёт работодателя.",
         "Жодних передоплат, оформлення безкоштовне.",
+        # issue 14: the denial a few words before the fee
+        "We never charge workers any recruitment fees.",
+        "Workers never pay a recruitment fee or deposit.",
+        "We do not take a deposit or any registration fee.",
+        "Jokių mokesčių už įdarbinimą, jokių užstatų.",
+        "Никаких оплат не берём: ни за оформление, ни за визу.",
+        "Мы не берём с работников плату за трудоустройство.",
+        "Жодних платежів: ні за оформлення, ні за візу.",
+        "Ми не беремо з працівників оплату за працевлаштування.",
     ],
 )
 def test_a_denied_fee_is_not_a_fee(scanner, text):
     assert "fee" not in scanner.scan(text).ids
+
+
+def test_a_share_of_the_service_charge_is_pay_not_a_fee(scanner):
+    named = "Atlantis Hotel, careers@atlantis.example.com"
+    assert scanner.scan(f"Waiters in Dubai, 3500 AED + service charge. {named}").ids == []
+    assert "fee" in scanner.scan(f"Service charge 200 € for your visa paperwork. {named}").ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No experience needed. Registration fee 200 €.",
+        "Без опыта, оплата за оформление 200 евро.",
+        "Не нужно знание языка. Предоплата 100 евро.",
+        "Pay £600 for the mandatory training course and we guarantee a job.",
+        "Оформление визы и приглашения – 400 евро, оплата сразу.",
+    ],
+)
+def test_a_fee_next_to_an_unrelated_denial_is_still_a_fee(scanner, text):
+    assert "fee" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        # issue 14 and the newcomer's review: noun-first handovers, and to whom
+        ("Паспорт віддати координатору для оформлення.", "Паспорт віддати координатору"),
+        ("Паспорт отдать координатору.", "Паспорт отдать координатору"),
+        ("Pasą reikės atiduoti koordinatoriui.", "Pasą reikės atiduoti koordinatoriui"),
+        ("Паспорт заберемо на час оформлення.", "Паспорт заберемо"),
+        ("Паспорт заберём на оформление.", "Паспорт заберём"),
+        ("On arrival, hand your passport to the coordinator.", "hand your passport"),
+        ("Your documents will stay with the manager during the contract.", "documents will stay"),
+        ("Паспорта работников хранятся у прораба.", "Паспорта работников хранятся у прораба"),
+        ("Телефони на час роботи зберігаються у бригадира.", "Телефони на час роботи"),
+        ("Telefonai darbo metu laikomi pas brigadininką.", "Telefonai darbo metu laikomi"),
+        ("Pasą atiduosite agentui, kol sutvarkys dokumentus.", "Pasą atiduosite agentui"),
+    ],
+)
+def test_a_document_handed_to_a_coordinator_or_agent_is_passport_kept(scanner, text, evidence):
+    (finding,) = [f for f in scanner.scan(text).findings if f.id == "passport_kept"]
+    assert evidence in finding.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We never keep your passport.",
+        "Мы никогда не забираем паспорта работников.",
+        "Паспорт ми не забираємо, він завжди у вас.",
+        "Mes niekada nepaimame jūsų paso.",
+    ],
+)
+def test_a_promise_not_to_keep_documents_is_not_passport_kept(scanner, text):
+    assert "passport_kept" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # issue 14: a stated price deducted under a written agreement is a normal cost
+        (
+            "Accommodation €110 per week, deducted from your salary as agreed in your housing "
+            "contract.",
+            False,
+        ),
+        ("Apgyvendinimas – 350 € per mėnesį, išskaičiuojama iš atlyginimo pagal sutartį.", False),
+        ("Жильё 320 € в месяц, вычитается из зарплаты по договору.", False),
+        ("Житло 600 zł на місяць, утримується із зарплати за письмовою угодою.", False),
+        # unpriced, or priced with no agreement: still a warning
+        ("Accommodation is deducted from your salary as agreed in your contract.", True),
+        ("Accommodation 100 EUR/week deducted from wages.", True),
+        ("Жильё 300 евро в месяц вычитаем из зарплаты.", True),
+    ],
+)
+def test_a_priced_deduction_under_a_written_agreement_is_not_flagged(scanner, text, flagged):
+    assert ("deductions" in scanner.scan(text).ids) is flagged
 
 
 @pytest.mark.parametrize(
@@ -118,6 +205,105 @@ def test_ordinary_passport_mentions_are_not_passport_kept(scanner, text):
 def test_you_cannot_work_on_a_tourist_visa_is_advice_not_a_flag(scanner):
     assert "tourist_visa" not in scanner.scan("You cannot work on a tourist visa.").ids
     assert "tourist_visa" in scanner.scan("You can work on a tourist visa, no problem.").ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # issue 14: an employer named without a legal form is still named
+        "Kauno klinikos ieško slaugytojų. Atlyginimas nuo 1500 € bruto per mėnesį.",
+        "Kauno rajono savivaldybė ieško vairuotojo. Atlyginimas 1400 € bruto.",
+        "Гостиница «Неринга» в Паланге ищет горничных. Зарплата 1200 € брутто.",
+        "Restaurant Lokys in Vilnius is hiring waiters, €9 per hour plus tips.",
+        "Maxima ieško kasininkų Vilniuje, 1250 € bruto.",
+        "Nurses wanted at Sørlandet Hospital, Kristiansand. Pay from NOK 520,000 per year.",
+        "Healthcare Assistant – Royal Devon University Healthcare NHS Foundation Trust, "
+        "£24,937 per year.",
+        "Городская клиническая больница №3 (Днепр) ищет медсестёр. Зарплата от 20 000 грн.",
+        "Кав'ярня «Львівські пляшки» шукає бариста, 120 грн/год.",
+        "Сеть супермаркетов Maxima приглашает кассиров в Вильнюс, зарплата от 1250 € брутто.",
+        "Room attendants for Radisson Blu Hotel, Riga. €1,100 gross per month.",
+    ],
+)
+def test_an_employer_named_without_a_legal_form_counts_as_named(scanner, text):
+    assert "no_company" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Warehouse work in Germany, 14 € per hour. Call Marek.",
+        "Cleaning jobs in Dubai hotels, 1500 $ per month. Call us.",
+        "Работа на заводе в Чехии, 20 000 крон. Звоните.",
+        "Робота в готелі в Польщі, 30 zł/год. Дзвоніть.",
+    ],
+)
+def test_a_workplace_without_a_name_is_not_an_employer_named(scanner, text):
+    assert "no_company" in scanner.scan(text).ids
+
+
+NAMED = "ABC GmbH, jobs@abc.example.de."
+
+
+@pytest.mark.parametrize(
+    ("text", "flag", "evidence"),
+    [
+        # risky ads with a named employer, caught by what they say, not by what they lack
+        ("Перші два тижні – випробувальний термін без оплати.", "wages_withheld", "без оплати"),
+        ("Your first month's wages are kept as a guarantee.", "wages_withheld", "guarantee"),
+        ("Atlyginimas pervedamas į įmonės sąskaitą.", "wages_withheld", "įmonės sąskaitą"),
+        ("Первые 3 месяца зарплата не выплачивается.", "wages_withheld", "не выплачивается"),
+        ("Первый месяц бесплатно, потом 1500 €.", "wages_withheld", "Первый месяц бесплатно"),
+        ("Pirmas mėnuo – bandomasis, nemokamas.", "wages_withheld", "nemokamas"),
+        ("You will live at the farm and cannot leave without the manager.", "confinement", ""),
+        ("Į miestą vienas neišeisi, viską atvešime.", "confinement", "neišeisi"),
+        ("Живете на фермі, виходити в місто не можна.", "confinement", "не можна"),
+        ("Выходить за территорию нельзя.", "confinement", "нельзя"),
+        ("Штраф 100 євро за відмову від роботи.", "penalties", "Штраф"),
+        ("Už ankstesnį išvykimą – 500 € bauda.", "penalties", "bauda"),
+        ("Штраф 300 евро за досрочный отъезд.", "penalties", "Штраф"),
+        ("Fines for leaving before the end of the contract: 500 €.", "penalties", "Fines"),
+        ("Work 7 days a week, 14 hours a day.", "excessive_hours", "7 days a week"),
+        ("Работа без выходных, 12 часов.", "excessive_hours", "без выходных"),
+        ("Робота без вихідних.", "excessive_hours", "без вихідних"),
+        ("Darbas be išeiginių.", "excessive_hours", "be išeiginių"),
+        (
+            "Зарплату за перші два місяці виплачуємо після закінчення контракту.",
+            "wages_withheld",
+            "",
+        ),
+        (
+            "The company keeps your bank card and PIN to pay your rent.",
+            "wages_withheld",
+            "bank card",
+        ),
+        ("Leaving the camp is only possible with the caporale.", "confinement", "Leaving the camp"),
+        ("Documents are handed to the caporale on arrival.", "passport_kept", "Documents are"),
+        ("Консультация и подбор вакансии – 150 евро.", "fee", "150 евро"),
+        ("Darbo leidimui sutvarkyti reikės sumokėti 200 €.", "fee", "sumokėti 200 €"),
+    ],
+)
+def test_withheld_pay_confinement_fines_and_no_days_off_are_flagged(scanner, text, flag, evidence):
+    (finding,) = [f for f in scanner.scan(f"{NAMED} {text}").findings if f.id == flag]
+    assert evidence in finding.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paid training, no experience needed.",
+        "We are open 7 days a week.",
+        "Магазин работает без выходных, ищем продавца.",
+        "Первый месяц проживание бесплатно. 14 € в час.",
+        "You cannot leave the production line during the shift without telling the supervisor.",
+        "Probation period 3 months, full pay from the first day.",
+        "Только официально, никаких наличных и конвертов.",
+        "The shipyard pays our placement fee, not you.",
+        "Už būstą reikės sumokėti 300 € per mėnesį.",
+    ],
+)
+def test_ordinary_work_rules_are_not_withheld_pay_or_confinement(scanner, text):
+    assert scanner.scan(f"{NAMED} {text}").ids == []
 
 
 def test_messenger_with_an_email_is_not_messenger_only(scanner):
@@ -142,18 +328,23 @@ def pay_flags(scanner: Scanner, text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Germany 2026: €13.90 an hour; unskilled "far above" is over 1.5 × = €20.85
+        # Germany 2026: €13.90 an hour. Unskilled "far above" is over 1.2 × the median of
+        # workers without a vocational qualification (€2,831 a month) = €3,397.20 a month,
+        # €19.64 an hour (× 173)
         ("Work in Germany, €13.89 per hour.", {"pay_below"}),
         ("Work in Germany, €13.90 per hour.", set()),
-        ("Work in Germany, €20.85 per hour.", set()),
-        ("Work in Germany, €20.90 per hour.", {"pay_above"}),
+        ("Work in Germany, €19.60 per hour.", set()),
+        ("Work in Germany, €19.70 per hour.", {"pay_above"}),
         # pay per month is turned into hours (× 173); below only under 90 % (a 36-hour week)
         ("Arbeit in Germany, 2200 € per month.", set()),
         ("Work in Germany, 2100 € per month.", {"pay_below"}),
-        # Lithuania has a monthly minimum (€1,153): compared as is
+        # Lithuania has a monthly minimum (€1,153): compared as is. Unskilled "far above"
+        # is over the average gross monthly earnings (€2,322.20)
         ("Darbas Lietuvoje, 1150 € per mėnesį.", {"pay_below"}),
         ("Darbas Lietuvoje, 1153 € per mėnesį.", set()),
-        ("Darbas Lietuvoje, 1800 € per mėnesį.", {"pay_above"}),
+        ("Darbas Lietuvoje, 1800 € per mėnesį.", set()),
+        ("Darbas Lietuvoje, 2300 € per mėnesį.", set()),
+        ("Darbas Lietuvoje, 2400 € per mėnesį.", {"pay_above"}),
         # the UK rate comes with £, the Polish one with zł, even when no country is named
         ("Warehouse job, £12.50 per hour.", {"pay_below"}),
         ("Praca, 30 zł/h.", {"pay_below"}),
@@ -183,6 +374,48 @@ def test_skilled_jobs_may_pay_more_before_it_looks_too_good(scanner):
     helper = "Helpers for Germany, €4,400 per month."
     assert pay_flags(scanner, nurse) == set()
     assert pay_flags(scanner, helper) == {"pay_above"}
+    # skilled: far above only over 3 × the median of all full-time jobs (€3,796)
+    assert pay_flags(scanner, "Engineers for Germany, €11,300 per month.") == set()
+    assert pay_flags(scanner, "Engineers for Germany, €11,500 per month.") == {"pay_above"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # issue 14: professional pay is what such work pays, not a lure
+        "Senior software engineers in Vilnius, 3,500–6,000 € gross per month. "
+        "Devbridge UAB, jobs@devbridge.lt",
+        "Ищем программистов в Вильнюсе, 3500–6000 € брутто в месяц. UAB Code Lab, hr@codelab.lt",
+        "Staliaus darbas Kaune, 1600–1900 € bruto per mėnesį. MB „Medis“, tel. +370 600 00000",
+        "Столяр у Каунасі, 1600–1900 € на місяць брутто. UAB Medis, info@medis.lt",
+        "Vilniaus miesto savivaldybė ieško vyriausiojo specialisto, apie 2400 € bruto.",
+        "UAB „Krovos sistemos“ ieško krano operatorių Klaipėdoje, 2200–2600 € bruto, "
+        "reikalingas kranininko pažymėjimas.",
+    ],
+)
+def test_professional_pay_is_not_too_good_to_be_true(scanner, text):
+    assert scanner.scan(text).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        # issue 14: unskilled pay above what such work pays there
+        ("Chicken factory, Northern Ireland, £1,100 a week, no experience.", "£1,100 a week"),
+        ("Cleaning offices in Germany, no experience needed. €3,600 per month!", "€3,600"),
+        ("Робота в Литві на складі без досвіду: 3500 € на місяць!", "3500 € на місяць"),
+    ],
+)
+def test_unskilled_pay_above_what_the_work_pays_there_is_flagged(scanner, text, evidence):
+    (finding,) = [f for f in scanner.scan(text).findings if f.id == "pay_above"]
+    assert evidence in finding.evidence
+
+
+def test_the_currency_picks_the_country_among_those_named(scanner):
+    # a bus from Vilnius does not make an hourly rate in zł Lithuanian, nor £ Irish
+    text = "Work in Poland, we go by bus from Vilnius. Pay: 25 zł per hour."
+    assert pay_flags(scanner, text) == {"pay_below"}
+    assert pay_flags(scanner, "Northern Ireland, £1,100 a week, no experience.") == {"pay_above"}
 
 
 def test_net_pay_is_not_called_below_the_gross_minimum(scanner):
@@ -192,6 +425,24 @@ def test_net_pay_is_not_called_below_the_gross_minimum(scanner):
 
 def test_costs_are_not_read_as_pay(scanner):
     text = "Job in Germany. Accommodation 50 € per week. Registration fee 100 €."
+    assert pay_flags(scanner, text) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # issue 14: a dormitory price, rent or a per diem is not the wage ("below minimum")
+        "Darbas Vokietijoje sandėlyje, 14 €/val. bruto. Bendrabutis 250 € per mėnesį.",
+        "Склад у Польщі, 32 zł/год брутто. Гуртожиток 20 zł на добу.",
+        "Мебельная фабрика в Литве, зарплата 1350 € брутто. Место в общежитии за 150 € в месяц.",
+        "Raspberry picking in Scotland, 12,71 £ per valandą. Vagonėlis – 65 £ per savaitę.",
+        "Work in Germany, €14.50 per hour. Per diem €14 per day on trips.",
+        "Work in Germany, €14.50 per hour. Dormitory bed €8 per night.",
+        "Work in the Netherlands, €14.71 per hour. Rent €120 per week.",
+        "Darbas Vokietijoje 14,50 €/val. Dienpinigiai 14 € per dieną.",
+    ],
+)
+def test_a_housing_price_or_per_diem_is_not_read_as_the_wage(scanner, text):
     assert pay_flags(scanner, text) == set()
 
 
@@ -240,10 +491,32 @@ def test_every_reason_is_translated_into_each_language(scanner):
             assert translator.gettext(lang, flag.why) != flag.why, (flag.id, lang)
 
 
+def test_typical_wages_are_dated_and_sourced_for_every_country_with_a_minimum():
+    data = yaml.safe_load((DIALOGS_DIR / "typical_wages.yaml").read_text("utf-8"))
+    countries = data["countries"]
+    assert {"LT", "DE", "GB", "NL", "PL", "IE"} <= set(countries)
+    for code, entry in countries.items():
+        scopes = [f["scope"] for f in entry["figures"]]
+        assert "all" in scopes, code
+        for figure in entry["figures"]:
+            assert figure["source"].startswith("https://"), code
+            assert figure["period"] and figure["what"] and isinstance(figure["checked"], date)
+
+
+def test_a_typical_wage_without_a_source_is_refused(tmp_path):
+    dialogs = copy_dialogs(tmp_path)
+    path = dialogs / "typical_wages.yaml"
+    text = path.read_text("utf-8")
+    assert "        source: https://ssb.no" in text
+    path.write_text(text.replace("        source: https://ssb.no", "        note: https://ssb.no"))
+    with pytest.raises(ScannerError, match="source"):
+        Scanner.load(dialogs)
+
+
 def copy_dialogs(tmp_path: Path) -> Path:
     target = tmp_path / "dialogs"
     target.mkdir()
-    for name in ("scanner.yaml", "wages.yaml"):
+    for name in ("scanner.yaml", "wages.yaml", "typical_wages.yaml"):
         shutil.copy(DIALOGS_DIR / name, target / name)
     return target
 
@@ -335,3 +608,67 @@ def test_any_text_scans_and_every_evidence_is_quoted(text):
     assert result.lang in LANGUAGES
     for finding in result.findings:
         assert finding.evidence.rstrip("…") in flat
+
+
+# --- the written ad set (issue 14) ------------------------------------------------------
+
+WRITTEN = load_ads()
+#: Must reach (issue 14): risky ads flagged, sound ads left quiet.
+RISKY_FLAGGED = 0.95
+SOUND_QUIET = 0.90
+
+
+def test_the_written_ad_set_is_large_balanced_and_in_four_languages():
+    risky = [a for a in WRITTEN if a.risky]
+    sound = [a for a in WRITTEN if not a.risky]
+    assert len(WRITTEN) >= 200
+    assert len(sound) >= 100 and len(risky) >= 100
+    assert len({a.id for a in WRITTEN}) == len(WRITTEN)
+    for lang in ("en", "lt", "ru", "uk"):
+        assert sum(f"_{lang}_" in f"_{a.id}" for a in WRITTEN) >= 30, lang
+    assert all(a.risky for a in WRITTEN if a.must)
+
+
+def test_the_test_part_is_fixed_by_the_text_alone():
+    # a hash of the normalised text decides; this pins the rule so no one re-draws it
+    assert split_of("Work in Germany, €13.90 per hour.") == split_of(
+        "  work in  GERMANY, €13.90 per hour. "
+    )
+    parts = [a.split for a in WRITTEN]
+    share = parts.count("test") / len(parts)
+    assert abs(share - 1 / TEST_EVERY) < 0.1
+    for batch in {a.batch for a in WRITTEN}:
+        assert any(a.split == "test" for a in WRITTEN if a.batch == batch), batch
+
+
+def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
+    result = score(scanner, WRITTEN)
+    wrong = [(ad.id, ids) for ad, ids in result.wrong]
+    assert result.recall >= RISKY_FLAGGED, wrong
+    assert result.quiet_rate >= SOUND_QUIET, wrong
+
+
+def test_the_frozen_test_part_reaches_the_must_reach_figures(scanner):
+    result = score(scanner, [a for a in WRITTEN if a.split == "test"])
+    # the ads are not named: the test part is never tuned on
+    assert result.recall >= RISKY_FLAGGED, result.line()
+    assert result.quiet_rate >= SOUND_QUIET, result.line()
+
+
+@pytest.mark.parametrize(
+    "ad", [a for a in WRITTEN if a.must and a.split == "dev"], ids=lambda a: a.id
+)
+def test_a_risky_dev_ad_raises_the_flag_it_was_written_for(scanner, ad):
+    assert set(ad.must) <= set(scanner.scan(ad.text).ids)
+
+
+def test_the_newcomers_ukrainian_cleaning_ad_for_germany_is_read_in_full(scanner):
+    # the review (shared/reviews/newcomer.md) found 5 flags but not the passport handover,
+    # and no pay flag at €3,500 a month for unskilled work with no language
+    text = (
+        "Прибирання в Німеччині, 3500 €/місяць, без мови і досвіду. "
+        "Паспорт віддати координатору для оформлення. Пишіть у вайбер."
+    )
+    assert sorted(scanner.scan(text).ids) == sorted(
+        ["passport_kept", "pay_above", "easy_money", "no_company", "messenger_only"]
+    )
