@@ -911,8 +911,12 @@ class Engine:
     def _destination(self, state: dict[str, Any], flow: Flow) -> str | None:
         """Return the country the flow asked about (the job's, the trip's, where one is)."""
         step_id = flow.destination
-        answer = state["answers"].get(step_id) if step_id else None
-        return answer if answer and answer != OTHER else (OTHER if answer else None)
+        if not step_id:
+            return None
+        answer = state["answers"].get(step_id)
+        if answer is None and flow.steps[step_id].remember == "country":
+            answer = state.get("country")  # known before, so the question was not asked
+        return answer
 
     def _hint(self, state: dict[str, Any], flow: Flow, step: Step) -> str:
         """A fact for this question from the destination (the minimum wage at the pay question)."""
@@ -962,10 +966,13 @@ class Engine:
         handoff = self.directory.for_person(country, lang)
         lines = [e for e in handoff.contacts if not getattr(e, "emergency", False)]
         # a line that speaks the language first, then a trafficking line before a general one
-        lines.sort(key=lambda e: (not e.speaks(lang), bool(getattr(e, "general", False))))
+        lines.sort(
+            key=lambda e: (lang not in getattr(e, "languages", ()), getattr(e, "general", False))
+        )
         if not lines:
             return ""
-        return f"{self._(state, lines[0].name)}, {handoff.phone_for(lines[0], country)}"
+        name, number = self._(state, lines[0].name), handoff.phone_for(lines[0], country)
+        return name if name.startswith(number) else f"{name}, {number}"
 
     def _local_help(self, state: dict[str, Any], flow: Flow, flags: list[str]) -> Reply | None:
         """Help in the destination: agency checks, inspectorate, consulate and hotlines."""
