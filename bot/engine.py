@@ -954,9 +954,9 @@ class Engine:
         if country in (None, OTHER, state.get("country")):  # where one is: {hotline} says it
             return ""
         hotline = self._hotline(state, country)
-        return (
-            "📞 " + self._(state, N_("Help there: {hotline}"), hotline=hotline) if hotline else ""
-        )
+        if not hotline or hotline.split(",")[0] == self._numbers(state)["hotline"].split(",")[0]:
+            return ""  # the same line as the one the result already names
+        return "📞 " + self._(state, N_("Help there: {hotline}"), hotline=hotline)
 
     def _hotline(self, state: dict[str, Any], country: str | None) -> str:
         """Name and number of the first line for `country` that speaks the person's language."""
