@@ -66,6 +66,9 @@ OTHER = "OTHER"  # a country the directory does not list
 #: Choice ids of the counsellor relay: offer (consent screen), agree, end the chat.
 RELAY_CHOICES = ("relay", "relay:yes", "relay:end")
 
+#: A hotline name's gloss in brackets at its end: "ROSA (national helpline ...)".
+_GLOSS = re.compile(r"\s*\([^()]*\)$")
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -966,12 +969,11 @@ class Engine:
         handoff = self.directory.for_person(country, lang)
         lines = [e for e in handoff.contacts if not getattr(e, "emergency", False)]
         # a line that speaks the language first, then a trafficking line before a general one
-        lines.sort(
-            key=lambda e: (lang not in getattr(e, "languages", ()), getattr(e, "general", False))
-        )
+        lines.sort(key=lambda e: (not _speaks(e, lang), getattr(e, "general", False)))
         if not lines:
             return ""
         name, number = self._(state, lines[0].name), handoff.phone_for(lines[0], country)
+        name = _GLOSS.sub("", name) or name  # the gloss in brackets is on the card; keep it short
         return name if name.startswith(number) else f"{name}, {number}"
 
     def _local_help(self, state: dict[str, Any], flow: Flow, flags: list[str]) -> Reply | None:
@@ -1081,6 +1083,12 @@ class Engine:
 
     def _info(self, state: dict[str, Any], message: str) -> Reply:
         return Reply("info", self._(state, message))
+
+
+def _speaks(entry: Any, lang: str) -> bool:
+    """Say whether a line takes a call in `lang` (its languages, or interpreters)."""
+    speaks = getattr(entry, "speaks", None)
+    return speaks(lang) if callable(speaks) else lang in getattr(entry, "languages", ())
 
 
 def _get_lang(state: Any) -> str | None:

@@ -208,7 +208,10 @@ def test_a_critical_answer_interrupts_with_help_then_the_result_is_urgent(engine
     assert turn.state["flow"] == "help"
     assert [r.kind for r in turn.replies][:2] == ["info", "handoff"]
     turn = engine.turn(turn.state, Pick("resume"))
-    assert (turn.state["flow"], turn.state["step"]) == ("risk", flow.step(step).choice(choice).next)
+    after = flow.step(flow.step(step).choice(choice).next)
+    if after.type == "branch":  # (the country question is skipped once help knows it)
+        after = flow.step(engine._branch(turn.state, after))
+    assert (turn.state["flow"], turn.state["step"]) == ("risk", after.id)
     while flow.step(turn.state["step"]).type != "result":
         here = flow.step(turn.state["step"])
         harmless = next(c.id for c in here.choices if not c.flag and not c.urgent)
