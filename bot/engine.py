@@ -787,7 +787,12 @@ class Engine:
         elif step.type == "message":
             count = self._questions_left(state, flow, step.next, seen)
         elif step.type == "branch":
-            count = self._questions_left(state, flow, self._branch(state, step), seen)
+            asks = [str(r.when["answer"]["step"]) for r in step.rules if "answer" in r.when]
+            if all(a in state["answers"] for a in asks):  # decided by answers already given
+                nexts = [self._branch(state, step)]
+            else:  # decided by a later answer: count the longer way
+                nexts = step.targets()
+            count = max(self._questions_left(state, flow, n, seen) for n in nexts)
         else:
             count = 0
         seen[step_id] = count

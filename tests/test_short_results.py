@@ -92,10 +92,10 @@ def test_a_country_without_a_statutory_minimum_wage_gets_no_invented_figure(real
 @pytest.mark.parametrize(
     ("lang", "first", "later"),
     [
-        ("en", "Question 1 of 17", "Question 2 of 17"),
-        ("lt", "Klausimas 1 iš 17", "Klausimas 2 iš 17"),
-        ("ru", "Вопрос 1 из 17", "Вопрос 2 из 17"),
-        ("uk", "Питання 1 з 17", "Питання 2 з 17"),
+        ("en", "Question 1 of 18", "Question 2 of 17"),
+        ("lt", "Klausimas 1 iš 18", "Klausimas 2 iš 17"),
+        ("ru", "Вопрос 1 из 18", "Вопрос 2 из 17"),
+        ("uk", "Питання 1 з 18", "Питання 2 з 17"),
     ],
 )
 def test_questions_show_progress_and_the_total_never_grows(real, lang, first, later):
@@ -129,3 +129,20 @@ def test_see_my_result_skips_the_rest_and_says_so(real):
     assert "You skipped some questions" in result.text
     assert "No written contract" in result.text
     assert [n.value for n in turn.notes if n.name == "flow_completed"] == ["job_offer"]
+
+
+@pytest.mark.parametrize("flow_id", ["job_offer", "romance", "risk"])
+def test_the_total_never_grows_whatever_the_answers(real, flow_id):
+    flow = real.flows[flow_id]
+    for pick in (0, 1, -1):  # first, second and last answers all the way
+        state = real.new_state(lang="en")
+        state["chosen"] = True
+        turn = real.turn(state, Pick(f"go:{flow_id}"))
+        totals = []
+        while (step := flow.step(turn.state["step"])).type != "result":
+            totals.append(int(turn.replies[-1].text.split("\n")[0].split()[-1]))
+            calm = [c for c in step.choices if not c.urgent]
+            turn = real.turn(
+                turn.state, Pick(f"{flow_id}.{step.id}.{calm[min(pick, len(calm) - 1)].id}")
+            )
+        assert totals == sorted(totals, reverse=True), (pick, totals)
