@@ -67,12 +67,20 @@ class Destinations:
                         raise ValueError(f"{FILENAME}: {code}.{topic}: an entry needs `text`")
         return cls(countries, everywhere, _wages(directory / "wages.yaml"))
 
-    def lines(self, country: str | None, topics: tuple[str, ...], today: date) -> list[Line]:
-        """Return the lines on these topics for `country`, in the order of `topics`."""
+    def lines(
+        self, country: str | None, topics: tuple[str, ...], today: date, lang: str | None = None
+    ) -> list[Line]:
+        """Return the lines on these topics for `country`, in the order of `topics`.
+
+        An entry with `langs` is for readers of those languages only (the Lithuanian
+        consular line is not offered to someone who reads Ukrainian, and the other way).
+        """
         found: list[Line] = []
         here = self.countries.get(country or "OTHER", {})
         for topic in topics:
             for entry in [*here.get(topic, ()), *self.everywhere.get(topic, ())]:
+                if lang and entry.get("langs") and lang not in entry["langs"]:
+                    continue
                 line = self._line(country, entry, today)
                 if line is not None:
                     found.append(line)

@@ -79,6 +79,9 @@ NO_FLAGS_FOUND = N_(
 )
 
 
+#: What a danger category asks for, as a topic of dialogs/destinations.yaml.
+NEEDS = {"documents_taken": "passport", "wages_withheld": "inspectorate"}
+
 #: A short result shows this many warning signs, the heaviest; "Show all" shows the rest.
 TOP_FLAGS = 3
 
@@ -504,6 +507,10 @@ class Engine:
             if detection is not None:
                 for category in detection.categories:
                     turn.notes.append(Note("danger", category))
+                # what they said is happening: the help screen adds what to do about it
+                needs = [NEEDS[c] for c in detection.categories if c in NEEDS]
+                if needs:
+                    state["needs"] = sorted(set(needs))
             country = self.places.country_in(text) if self.places is not None else None
             if country:
                 state["country"] = country
@@ -658,6 +665,7 @@ class Engine:
             if flow_id != HELP_FLOW:
                 state["answers"], state["trail"] = {}, []
                 state.pop("skipped", None)
+                state.pop("needs", None)
         state["flow"], state["step"] = flow_id, step_id
         for _ in range(200):  # flows are validated loop-free; this guards a corrupt edit
             step = self._step(state)
@@ -941,7 +949,7 @@ class Engine:
             return ""
         if not always and not any(s == flow.wage_step for s in state["answers"]):
             return ""
-        lines = self.destinations.lines(country, ("wage",), self.clock().date())
+        lines = self.destinations.lines(country, ("wage",), self.clock().date(), state["lang"])
         return "\n".join("💶 " + self._line(state, line) for line in lines)
 
     def _line(self, state: dict[str, Any], line: Any) -> str:
@@ -987,7 +995,7 @@ class Engine:
         if country is None or self.destinations is None:
             return None
         topics = flow.local_help + tuple(t for f, t in flow.flag_help if f in flags)
-        lines = self.destinations.lines(country, topics, self.clock().date())
+        lines = self.destinations.lines(country, topics, self.clock().date(), state["lang"])
         text = "\n\n".join("• " + self._line(state, line) for line in lines)
         cards: tuple[Contact, ...] = ()
         if self.directory is not None and country != OTHER:
@@ -1059,7 +1067,24 @@ class Engine:
             choices.append(Choice("country", "🌍 " + self._(state, N_("Change country"))))
         choices.append(Choice("menu", "☰ " + self._(state, N_("Main menu"))))
         turn.replies.append(Reply("handoff", text, contacts=cards))
+        steps = self._next_steps(state, country)
+        if steps:
+            turn.replies.append(Reply("info", steps))
         turn.replies.append(Reply("info", "🔒 " + self._(state, step.note), tuple(choices)))
+
+    def _next_steps(self, state: dict[str, Any], country: str | None) -> str:
+        """Concrete next steps for what the person said: a kept passport, unpaid wages."""
+        needs = [n for n in state.get("needs") or () if n in NEEDS.values()]
+        if not needs or self.destinations is None:
+            return ""
+        topics = tuple(sorted(needs, key=list(NEEDS.values()).index))
+        if "passport" in topics:
+            topics += ("consulate",)
+        lines = self.destinations.lines(country, topics, self.clock().date(), state["lang"])
+        if not lines:
+            return ""
+        head = self._(state, N_("What you can do about it:"))
+        return "\n\n".join([head, *("• " + self._line(state, line) for line in lines)])
 
     def _contact(
         self, state: dict[str, Any], entry: Any, country: str | None, handoff: Any = None
