@@ -629,6 +629,7 @@ class Engine:
         state = turn.state
         point = state.get("resume")
         state["resume"], state["urgent"] = None, False
+        state.pop("needs", None)  # what they said stays on the help screen only
         if not point:
             return self._go(turn, MENU)
         state["flow"], state["step"] = point
@@ -648,6 +649,7 @@ class Engine:
         state = turn.state
         if target == MENU:
             state["resume"], state["urgent"] = None, False
+            state.pop("needs", None)
             return self._enter(turn, MENU_FLOW, MENU_STEP)
         if target.startswith(FLOW_PREFIX):
             flow_id = target[len(FLOW_PREFIX) :]
