@@ -132,7 +132,9 @@ class Directory(Protocol):
 
 
 class Destinations(Protocol):
-    def lines(self, country: str | None, topics: tuple[str, ...], today: Any) -> list[Any]: ...
+    def lines(
+        self, country: str | None, topics: tuple[str, ...], today: Any, lang: str | None = None
+    ) -> list[Any]: ...
 
 
 class Desk(Protocol):
