@@ -27,6 +27,8 @@ TRANSLATABLE_KEYS = frozenset(
         "hours",
         "helps_with",
         "urgent_text",
+        "short",
+        "todo",
     }
 )
 

@@ -23,6 +23,8 @@ from bot.i18n import (
     LANGUAGE_NAMES,
     N_,
     Translator,
+    format_day,
+    format_money,
     format_number,
     negotiate,
     normalize_language,
@@ -64,6 +66,9 @@ OTHER = "OTHER"  # a country the directory does not list
 #: Choice ids of the counsellor relay: offer (consent screen), agree, end the chat.
 RELAY_CHOICES = ("relay", "relay:yes", "relay:end")
 
+#: A hotline name's gloss in brackets at its end: "ROSA (national helpline ...)".
+_GLOSS = re.compile(r"\s*\([^()]*\)$")
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -73,6 +78,12 @@ NO_FLAGS_FOUND = N_(
     "helps you check those."
 )
 
+
+#: What a danger category asks for, as a topic of dialogs/destinations.yaml.
+NEEDS = {"documents_taken": "passport", "wages_withheld": "inspectorate"}
+
+#: A short result shows this many warning signs, the heaviest; "Show all" shows the rest.
+TOP_FLAGS = 3
 
 #: The MAX_ANSWER first characters of a typed text are compared with a question's choices.
 MAX_ANSWER = 60
@@ -120,6 +131,12 @@ class Directory(Protocol):
     def emergency(self, country: str | None) -> Any: ...
 
 
+class Destinations(Protocol):
+    def lines(
+        self, country: str | None, topics: tuple[str, ...], today: Any, lang: str | None = None
+    ) -> list[Any]: ...
+
+
 class Desk(Protocol):
     organisation: str
     languages: tuple[str, ...]
@@ -163,8 +180,11 @@ class Engine:
         places: Places | None = None,
         desk: Desk | None = None,
         clock: Callable[[], datetime] = utcnow,
+        destinations: Destinations | None = None,
     ):
         self.flows = flows
+        #: What the bot knows about a destination: minimum wage, agency checks, inspectorate.
+        self.destinations = destinations
         self.answers = answers
         self.places = places
         self.translator = translator
@@ -386,6 +406,10 @@ class Engine:
             return self._back(turn)
         if choice_id == "show":
             return self._render(turn, notes=False)
+        if choice_id == "more":
+            return self._more(turn)
+        if choice_id == "finish":
+            return self._finish(turn)
         if choice_id == "lang":
             turn.replies.append(self._language_question(state))
             return None
@@ -414,6 +438,7 @@ class Engine:
             return self._render(turn, notes=False)
         flow = self.flows[flow_id]
         if not (flow_id == MENU_FLOW and step_id == MENU_STEP):
+            state.pop("skipped", None)
             state["answers"][step.id] = option.id
             state["trail"] = [*state["trail"], [flow_id, step.id]][-MAX_TRAIL:]
         if option.remember == "country":
@@ -422,7 +447,7 @@ class Engine:
             state["lang"] = normalize_language(option.id)
         if option.flag:
             flag = flow.flags[option.flag]
-            turn.replies.append(Reply("info", "⚠️ " + self._(state, flag.text)))
+            turn.replies.append(Reply("info", "⚠️ " + self._said(state, flag.text)))
         if option.urgent:
             state["resume"] = self._resume_point(flow, option.next)
             return self._help(turn, urgent=True, keep_resume=True)
@@ -484,6 +509,10 @@ class Engine:
             if detection is not None:
                 for category in detection.categories:
                     turn.notes.append(Note("danger", category))
+                # what they said is happening: the help screen adds what to do about it
+                needs = [NEEDS[c] for c in detection.categories if c in NEEDS]
+                if needs:
+                    state["needs"] = sorted(set(needs))
             country = self.places.country_in(text) if self.places is not None else None
             if country:
                 state["country"] = country
@@ -602,6 +631,7 @@ class Engine:
         state = turn.state
         point = state.get("resume")
         state["resume"], state["urgent"] = None, False
+        state.pop("needs", None)  # what they said stays on the help screen only
         if not point:
             return self._go(turn, MENU)
         state["flow"], state["step"] = point
@@ -621,6 +651,7 @@ class Engine:
         state = turn.state
         if target == MENU:
             state["resume"], state["urgent"] = None, False
+            state.pop("needs", None)
             return self._enter(turn, MENU_FLOW, MENU_STEP)
         if target.startswith(FLOW_PREFIX):
             flow_id = target[len(FLOW_PREFIX) :]
@@ -637,6 +668,8 @@ class Engine:
                 turn.notes.append(Note("flow_started", flow_id))
             if flow_id != HELP_FLOW:
                 state["answers"], state["trail"] = {}, []
+                state.pop("skipped", None)
+                state.pop("needs", None)
         state["flow"], state["step"] = flow_id, step_id
         for _ in range(200):  # flows are validated loop-free; this guards a corrupt edit
             step = self._step(state)
@@ -694,8 +727,12 @@ class Engine:
         if state["flow"] == MENU_FLOW:
             return ()
         nav = []
-        if any(f == state["flow"] for f, _ in state["trail"]):
+        answered = any(f == state["flow"] for f, _ in state["trail"])
+        if answered:
             nav.append(Choice("back", "⬅ " + self._(state, N_("Back"))))
+        flow = self.flows[state["flow"]]
+        if answered and flow.finish and self._step(state).type == "question":
+            nav.append(Choice("finish", "⏭ " + self._(state, N_("See my result"))))
         nav.append(Choice("menu", "☰ " + self._(state, N_("Main menu"))))
         return tuple(nav)
 
@@ -712,9 +749,13 @@ class Engine:
             )
             if (flow.id, step.id) == (MENU_FLOW, MENU_STEP):
                 choices += (Choice("lang", "🌐 " + self._(state, N_("Language"))),)
-            turn.replies.append(
-                Reply("question", self._(state, step.text), choices + self._nav(state))
-            )
+            text = self._(state, step.text)
+            if flow.progress:
+                text = f"{self._progress(state, flow)}\n{text}"
+            hint = self._hint(state, flow, step)
+            if hint:
+                text = f"{text}\n\n{hint}"
+            turn.replies.append(Reply("question", text, choices + self._nav(state)))
         elif step.type == "input":
             turn.replies.append(Reply("question", self._(state, step.text), self._nav(state)))
         elif step.type == "result":
@@ -724,21 +765,69 @@ class Engine:
         else:  # message steps never wait; show the menu rather than nothing
             self._go(turn, MENU)
 
-    def _result(self, turn: Turn, flow: Flow, step: Step, notes: bool) -> Reply:
-        state = turn.state
-        flags, score = self._score(state)
-        urgent = any(
-            (o := flow.steps[s].choice(c)) is not None and o.urgent
-            for s, c in state["answers"].items()
-            if s in flow.steps
+    # -- progress, skipping and results ------------------------------------------------
+
+    def _progress(self, state: dict[str, Any], flow: Flow) -> str:
+        """Say "Question 5 of 16": answered questions + 1, of answered + the longest way left."""
+        done = sum(
+            1
+            for f, s in state["trail"]
+            if f == flow.id and s in flow.steps and flow.steps[s].type == "question"
         )
-        parts = [self._(state, step.text)]
-        level = None
-        if step.levels:
-            level = [lv for lv in step.levels if lv.min <= score][-1]
-            if urgent and step.levels[-1].id == "urgent":
-                level = step.levels[-1]
-            parts.append(self._(state, level.text))
+        total = done + self._questions_left(state, flow, state["step"], {})
+        lang = state["lang"]
+        return "📋 " + self._(
+            state,
+            N_("Question {current} of {total}"),
+            current=format_number(done + 1, lang),
+            total=format_number(total, lang),
+        )
+
+    def _questions_left(
+        self, state: dict[str, Any], flow: Flow, step_id: str | None, seen: dict[str, int]
+    ) -> int:
+        """Return the most questions left from `step_id` on (flows are loop-free)."""
+        if step_id is None or step_id not in flow.steps:
+            return 0
+        if step_id in seen:
+            return seen[step_id]
+        seen[step_id] = 0  # a guard, should a corrupt edit make a loop
+        step = flow.steps[step_id]
+        if step.type == "question":
+            nexts = [c.next for c in step.choices] or [step.next]
+            count = 1 + max(self._questions_left(state, flow, n, seen) for n in nexts)
+        elif step.type == "message":
+            count = self._questions_left(state, flow, step.next, seen)
+        elif step.type == "branch":
+            asks = [str(r.when["answer"]["step"]) for r in step.rules if "answer" in r.when]
+            if all(a in state["answers"] for a in asks):  # decided by answers already given
+                nexts = [self._branch(state, step)]
+            else:  # decided by a later answer: count the longer way
+                nexts = step.targets()
+            count = max(self._questions_left(state, flow, n, seen) for n in nexts)
+        else:
+            count = 0
+        seen[step_id] = count
+        return count
+
+    def _finish(self, turn: Turn) -> None:
+        """Skip the questions left and show the result of the answers given so far."""
+        state = turn.state
+        flow = self.flows[state["flow"]]
+        if not flow.finish or self._step(state).type != "question":
+            return self._render(turn, notes=False)
+        state["skipped"] = True
+        return self._enter(turn, flow.id, flow.finish, fresh=False)
+
+    def _more(self, turn: Turn) -> None:
+        """Show the whole result: every warning sign explained, all advice, local help."""
+        state = turn.state
+        flow = self.flows[state["flow"]]
+        step = self._step(state)
+        if step.type != "result":
+            return self._render(turn, notes=False)
+        flags, _ = self._score(state)
+        parts = []
         if flags:
             parts.append(
                 self.translator.ngettext(
@@ -748,17 +837,197 @@ class Engine:
                     len(flags),
                 ).format(count=len(flags))
             )
-            parts += [f"• {self._(state, flow.flags[f].text)}" for f in flags]
-        elif step.none:
-            parts.append(self._(state, step.none))
+            parts += [f"• {self._said(state, flow.flags[f].text)}" for f in flags]
         if step.advice:
-            parts.append(self._(state, step.advice))
+            parts.append(self._said(state, step.advice))
+        choices = (self._help_choice(state), Choice("menu", "☰ " + self._(state, N_("Main menu"))))
+        local = self._local_help(state, flow, flags)
+        turn.replies.append(
+            Reply("result", "\n\n".join(p for p in parts if p), () if local else choices)
+        )
+        if local is not None:  # the buttons go last, under the local help
+            turn.replies.append(replace(local, choices=choices))
+
+    def _result(self, turn: Turn, flow: Flow, step: Step, notes: bool) -> Reply:
+        """The short result: the verdict, what to do next, the three heaviest warning signs.
+
+        Everything else (every explanation, all advice, help where the person is going) is
+        one tap away, under "Show all", so the result fits on one phone screen.
+        """
+        state = turn.state
+        flags, score = self._score(state)
+        urgent = any(
+            (o := flow.steps[s].choice(c)) is not None and o.urgent
+            for s, c in state["answers"].items()
+            if s in flow.steps
+        )
+        parts = []
+        level = None
+        if step.levels:
+            level = [lv for lv in step.levels if lv.min <= score][-1]
+            if urgent and step.levels[-1].id == "urgent":
+                level = step.levels[-1]
+            parts.append(self._said(state, level.text))
+        else:  # the text is the verdict; with levels, the level is (the text is a caveat)
+            parts.append(self._said(state, step.text))
+        if state.get("skipped"):
+            parts.append(
+                self._(
+                    state,
+                    N_("You skipped some questions, so this counts only the answers you gave."),
+                )
+            )
+        if step.todo:
+            parts.append(self._said(state, step.todo))
+        if flags:
+            top = flags[:TOP_FLAGS]
+            lines = [
+                f"• {self._said(state, flow.flags[f].short or flow.flags[f].text)}" for f in top
+            ]
+            if len(flags) > len(top):
+                head = self._(
+                    state,
+                    N_("The {shown} most serious of {count} warning signs:"),
+                    shown=format_number(len(top), state["lang"]),
+                    count=format_number(len(flags), state["lang"]),
+                )
+            else:
+                head = self.translator.ngettext(
+                    state["lang"],
+                    "{count} warning sign in your answers, most serious first:",
+                    "{count} warning signs in your answers, most serious first:",
+                    len(flags),
+                ).format(count=len(flags))
+            parts.append("\n".join([head, *lines]))
+        elif step.none:
+            parts.append(self._said(state, step.none))
+        wage = self._wage_line(state, flow)
+        if wage:
+            parts.append(wage)
+        there = self._help_there(state, flow)
+        if there:
+            parts.append(there)
+        if step.levels:
+            parts.append(self._said(state, step.text))
         if notes:
             turn.notes.append(Note("flow_completed", flow.id))
             if level is not None:
                 turn.notes.append(Note("result_level", f"{flow.id}:{level.id}"))
-        choices = (self._help_choice(state), Choice("menu", "☰ " + self._(state, N_("Main menu"))))
+        choices: tuple[Choice, ...] = ()
+        if flow.progress:
+            choices += (Choice("more", "📋 " + self._(state, N_("Show all"))),)
+        choices += (
+            self._help_choice(state),
+            Choice("menu", "☰ " + self._(state, N_("Main menu"))),
+        )
+        if not flow.progress:  # flows without a short form show everything at once
+            parts += [f"• {self._said(state, flow.flags[f].text)}" for f in flags[TOP_FLAGS:]]
+            if step.advice:
+                parts.append(self._said(state, step.advice))
         return Reply("result", "\n\n".join(p for p in parts if p), choices)
+
+    # -- where the person is going -------------------------------------------------------
+
+    def _destination(self, state: dict[str, Any], flow: Flow) -> str | None:
+        """Return the country the flow asked about (the job's, the trip's, where one is)."""
+        step_id = flow.destination
+        if not step_id:
+            return None
+        answer = state["answers"].get(step_id)
+        if answer is None and flow.steps[step_id].remember == "country":
+            answer = state.get("country")  # known before, so the question was not asked
+        return answer
+
+    def _hint(self, state: dict[str, Any], flow: Flow, step: Step) -> str:
+        """A fact for this question from the destination (the minimum wage at the pay question)."""
+        if step.id != flow.wage_step:
+            return ""
+        return self._wage_line(state, flow, always=True)
+
+    def _wage_line(self, state: dict[str, Any], flow: Flow, always: bool = False) -> str:
+        """The destination's legal minimum wage, dated and sourced (job offers only)."""
+        if self.destinations is None or not flow.wage_step:
+            return ""
+        country = self._destination(state, flow)
+        if country is None:
+            return ""
+        if not always and not any(s == flow.wage_step for s in state["answers"]):
+            return ""
+        lines = self.destinations.lines(country, ("wage",), self.clock().date(), state["lang"])
+        return "\n".join("💶 " + self._line(state, line) for line in lines)
+
+    def _line(self, state: dict[str, Any], line: Any) -> str:
+        """Translate one destination line and fill in its amount, date and source."""
+        lang = state["lang"]
+        values = {}
+        if getattr(line, "amount", None) is not None:
+            values["amount"] = format_money(line.amount, line.symbol, lang)
+        if getattr(line, "since", None) is not None:
+            values["date"] = format_day(line.since, lang)
+        if getattr(line, "source", None):
+            values["source"] = line.source
+        return self._(state, line.text, **values)
+
+    def _help_there(self, state: dict[str, Any], flow: Flow) -> str:
+        """One line: the first hotline at the destination, for the person's language."""
+        country = self._destination(state, flow)
+        if country in (None, OTHER, state.get("country")):  # where one is: {hotline} says it
+            return ""
+        hotline = self._hotline(state, country)
+        if not hotline or hotline.split(",")[0] == self._numbers(state)["hotline"].split(",")[0]:
+            return ""  # the same line as the one the result already names
+        return "📞 " + self._(state, N_("Help there: {hotline}"), hotline=hotline)
+
+    def _hotline(self, state: dict[str, Any], country: str | None) -> str:
+        """Name and number of the first line for `country` that speaks the person's language."""
+        if self.directory is None:
+            return ""
+        lang = state["lang"]
+        handoff = self.directory.for_person(country, lang)
+        lines = [e for e in handoff.contacts if not getattr(e, "emergency", False)]
+        # a line that speaks the language first, then a trafficking line before a general one
+        lines.sort(key=lambda e: (not _speaks(e, lang), getattr(e, "general", False)))
+        if not lines:
+            return ""
+        name, number = self._(state, lines[0].name), handoff.phone_for(lines[0], country)
+        name = _GLOSS.sub("", name) or name  # the gloss in brackets is on the card; keep it short
+        return name if name.startswith(number) else f"{name}, {number}"
+
+    def _local_help(self, state: dict[str, Any], flow: Flow, flags: list[str]) -> Reply | None:
+        """Help in the destination: agency checks, inspectorate, consulate and hotlines."""
+        country = self._destination(state, flow)
+        if country is None or self.destinations is None:
+            return None
+        topics = flow.local_help + tuple(t for f, t in flow.flag_help if f in flags)
+        lines = self.destinations.lines(country, topics, self.clock().date(), state["lang"])
+        text = "\n\n".join("• " + self._line(state, line) for line in lines)
+        cards: tuple[Contact, ...] = ()
+        if self.directory is not None and country != OTHER:
+            handoff = self.directory.for_person(country, state["lang"])
+            cards = tuple(self._contact(state, e, country, handoff) for e in handoff.contacts)
+        if not text and not cards:
+            return None
+        head = self._(state, N_("In that country, this can help:"))
+        return Reply("handoff", f"{head}\n\n{text}" if text else head, contacts=cards)
+
+    # -- numbers named in texts --------------------------------------------------------
+
+    def _said(self, state: dict[str, Any], message: str) -> str:
+        """Translate a flow text, naming the numbers it tells the person to call."""
+        text = self.translator.gettext(state["lang"], message)
+        if "{" not in text:
+            return text
+        return text.format(**self._numbers(state))
+
+    def _numbers(self, state: dict[str, Any]) -> dict[str, str]:
+        """The emergency number and the best hotline's number for this person, as text."""
+        country = state.get("country")
+        emergency = "112"
+        if self.directory is not None:
+            entry = self.directory.emergency(country)
+            emergency = entry.phones[0].number if entry.phones else emergency
+        hotline = self._hotline(state, country) or "112"
+        return {"emergency": emergency, "hotline": hotline}
 
     def _contacts(self, turn: Turn, step: Step, notes: bool) -> None:
         state = turn.state
@@ -802,7 +1071,24 @@ class Engine:
             choices.append(Choice("country", "🌍 " + self._(state, N_("Change country"))))
         choices.append(Choice("menu", "☰ " + self._(state, N_("Main menu"))))
         turn.replies.append(Reply("handoff", text, contacts=cards))
+        steps = self._next_steps(state, country)
+        if steps:
+            turn.replies.append(Reply("info", steps))
         turn.replies.append(Reply("info", "🔒 " + self._(state, step.note), tuple(choices)))
+
+    def _next_steps(self, state: dict[str, Any], country: str | None) -> str:
+        """Concrete next steps for what the person said: a kept passport, unpaid wages."""
+        needs = [n for n in state.get("needs") or () if n in NEEDS.values()]
+        if not needs or self.destinations is None:
+            return ""
+        topics = tuple(sorted(needs, key=list(NEEDS.values()).index))
+        if "passport" in topics:
+            topics += ("consulate",)
+        lines = self.destinations.lines(country, topics, self.clock().date(), state["lang"])
+        if not lines:
+            return ""
+        head = self._(state, N_("What you can do about it:"))
+        return "\n\n".join([head, *("• " + self._line(state, line) for line in lines)])
 
     def _contact(
         self, state: dict[str, Any], entry: Any, country: str | None, handoff: Any = None
@@ -831,6 +1117,12 @@ class Engine:
 
     def _info(self, state: dict[str, Any], message: str) -> Reply:
         return Reply("info", self._(state, message))
+
+
+def _speaks(entry: Any, lang: str) -> bool:
+    """Say whether a line takes a call in `lang` (its languages, or interpreters)."""
+    speaks = getattr(entry, "speaks", None)
+    return speaks(lang) if callable(speaks) else lang in getattr(entry, "languages", ())
 
 
 def _get_lang(state: Any) -> str | None:

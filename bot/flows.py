@@ -21,7 +21,7 @@ STEP_TYPES = ("message", "question", "input", "branch", "result", "contacts")
 ACTIONS = ("scan", "faq", "none")
 MENU = "menu"
 FLOW_PREFIX = "flow:"
-RESERVED_CHOICES = ("menu", "help", "back", "resume", "lang")
+RESERVED_CHOICES = ("menu", "help", "back", "resume", "lang", "more", "finish")
 
 
 class FlowError(ValueError):
@@ -94,6 +94,8 @@ class FlagDef:
     weight: int
     text: str
     line: int = 0
+    #: One line for the short result ("Passport kept: ..."); the full `text` is one tap away.
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class Step:
     urgent_text: str = ""
     levels: tuple[Level, ...] = ()
     remember: str | None = None
+    #: A result's "what to do next" in a sentence or two, shown before "Show all".
+    todo: str = ""
     line: int = 0
 
     def choice(self, choice_id: str) -> ChoiceDef | None:
@@ -158,6 +162,18 @@ class Flow:
     flags: dict[str, FlagDef] = field(default_factory=dict)
     path: Path | None = None
     interrupt: bool = True
+    #: Questions show "5 of 16" and offer a skip to the result.
+    progress: bool = False
+    #: The step that "See my result" leads to (a branch or a result step).
+    finish: str | None = None
+    #: The question whose answer is the destination country (job, trip, where one is).
+    destination: str | None = None
+    #: The pay question: it and the result show the destination's minimum wage.
+    wage_step: str | None = None
+    #: Topics of dialogs/destinations.yaml shown under "Show all" for the destination.
+    local_help: tuple[str, ...] = ()
+    #: (flag, topic): a topic shown only when that flag is raised (a kept passport).
+    flag_help: tuple[tuple[str, str], ...] = ()
 
     def step(self, step_id: str) -> Step:
         """Return a step by id (KeyError when the id is unknown)."""
@@ -220,6 +236,7 @@ def _as_step(raw: Any, where: str, problems: list[str]) -> Step | None:
         advice=str(raw.get("advice") or ""),
         note=str(raw.get("note") or ""),
         urgent_text=str(raw.get("urgent_text") or ""),
+        todo=str(raw.get("todo") or ""),
         levels=levels,
         remember=raw.get("remember"),
         line=line,
@@ -247,7 +264,9 @@ def parse_flow(path: Path, data: Any, problems: list[str]) -> Flow | None:
         if not isinstance(weight, int) or not 1 <= weight <= 5:
             problems.append(f"{name}:{line_of(raw)}: flag {flag_id!r} weight must be 1..5")
             weight = 1
-        flags[str(flag_id)] = FlagDef(str(flag_id), weight, str(raw["text"]), line_of(raw))
+        flags[str(flag_id)] = FlagDef(
+            str(flag_id), weight, str(raw["text"]), line_of(raw), str(raw.get("short") or "")
+        )
     steps: dict[str, Step] = {}
     for raw in data.get("steps") or []:
         step = _as_step(raw, f"{name}:{line_of(data)}", problems)
@@ -268,6 +287,12 @@ def parse_flow(path: Path, data: Any, problems: list[str]) -> Flow | None:
         flags=flags,
         path=path,
         interrupt=data.get("danger", "interrupt") != "ignore",
+        progress=bool(data.get("progress", False)),
+        finish=str(data["finish"]) if data.get("finish") else None,
+        destination=str(data["destination"]) if data.get("destination") else None,
+        wage_step=str(data["wage_step"]) if data.get("wage_step") else None,
+        local_help=tuple(str(t) for t in data.get("local_help") or ()),
+        flag_help=tuple((str(f), str(t)) for f, t in (data.get("flag_help") or {}).items()),
     )
 
 
@@ -320,8 +345,19 @@ def _check_flow(flow: Flow, flow_ids: set[str], problems: list[str]) -> None:
             problems.append(f"{where}: levels must have increasing `min`")
         if step.levels and mins[0] != 0:
             problems.append(f"{where}: the first level must start at min 0")
+    for key in ("finish", "destination", "wage_step"):
+        target = getattr(flow, key)
+        if target is not None and target not in flow.steps:
+            problems.append(f"{name}: `{key}` names unknown step {target!r}")
+    for flag, _topic in flow.flag_help:
+        if flag not in flow.flags:
+            problems.append(f"{name}: `flag_help` names unknown flag {flag!r}")
+    if flow.progress:
+        for flag in flow.flags.values():
+            if not flag.short:
+                problems.append(f"{name}:{flag.line}: flag {flag.id!r} needs a one-line `short`")
     reachable: set[str] = set()
-    todo = [flow.start] if flow.start in flow.steps else []
+    todo = [s for s in (flow.start, flow.finish) if s in flow.steps]
     while todo:
         current = todo.pop()
         if current in reachable:

@@ -9,6 +9,7 @@ from bot.answers import Answers, Places
 from bot.classifier import default_classifier
 from bot.contacts import Directory
 from bot.counsellor import Desk
+from bot.destinations import Destinations
 from bot.detector import Detector
 from bot.engine import Engine
 from bot.faq import Faq
@@ -32,4 +33,5 @@ def build_engine(
         answers=Answers.load(dialogs / "answers.yaml"),
         places=Places.load(dialogs / "countries.yaml"),
         desk=desk,
+        destinations=Destinations.load(dialogs),
     )

@@ -195,6 +195,30 @@ def test_a_checklist_by_clicks_and_a_reload_keeps_the_place(
     assert page.problems == []
 
 
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_a_checklist_result_fits_one_phone_screen_and_show_all_opens_the_rest(
+    page: Watched, server: LiveServer, lang: str
+) -> None:
+    """The short result of a long checklist (many red flags) fits the phone's screen."""
+    chat = open_chat(page, server, f"lang={lang}")
+    chat.get_by_test_id("choice").first.click()  # the job-offer checklist
+    chat.locator(".kind-question").last.wait_for()
+    for _ in range(40):
+        if chat.locator(".kind-result").count():
+            break
+        click_choice(chat, chat.get_by_test_id("choice").first.inner_text())  # mostly "Yes"
+    else:
+        pytest.fail("the checklist never reached its result")
+    result = chat.locator(".kind-result").last
+    height = result.evaluate("e => e.getBoundingClientRect().height")
+    assert height <= PHONE["height"], f"the short result is {height:.0f} px tall"
+    before = result.inner_text()
+    click_choice(chat, "📋")  # Show all
+    after = "\n".join(chat.get_by_test_id("message").all_inner_texts())
+    assert len(after.split()) > len(before.split()) + 100  # every explanation, one tap away
+    assert page.problems == []
+
+
 def test_contact_cards_name_languages_in_the_readers_language(
     page: Watched, server: LiveServer
 ) -> None:

@@ -194,7 +194,8 @@ def test_result_lists_flags_heaviest_first(eng, flows):
     turn = eng.turn(state, Show())
     text = turn.replies[-1].text
     raised = {f for *_, f in flagged}
-    in_order = sorted(raised, key=lambda f: text.index("• " + flow.flags[f].text[:30]))
+    # the short result: each flag's one line, heaviest first
+    in_order = sorted(raised, key=lambda f: text.index("• " + flow.flags[f].short[:30]))
     weights = [flow.flags[f].weight for f in in_order]
     assert weights == sorted(weights, reverse=True)
     assert turn.replies[-1].kind == "result" and "help" in ids(turn.replies)

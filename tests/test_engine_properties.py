@@ -10,7 +10,20 @@ from hypothesis import strategies as st
 from bot import LANGUAGES
 from bot.model import Back, Help, Pick, Restart, SetLanguage, Show, Start, Text
 
-GLOBAL_CHOICES = ["menu", "help", "back", "resume", "lang", "country", "show", "go:risk", "lang:uk"]
+GLOBAL_CHOICES = [
+    "menu",
+    "help",
+    "back",
+    "resume",
+    "lang",
+    "country",
+    "show",
+    "more",
+    "finish",
+    "go:risk",
+    "go:job_offer",
+    "lang:uk",
+]
 
 texts = st.one_of(
     st.text(max_size=60),

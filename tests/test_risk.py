@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.engine import Engine
@@ -60,14 +62,35 @@ PLANNING = [
     ),  # 5 + 5 + 4 + 1 + 1 = 16
 ]
 
+# Calibrated to the Delphi combination rule (risk.yaml, top): strong coercion 5, excessive
+# hours 4, medium 2, weak ("Partly") 1; HIGH from 5, CRITICAL from 15.
+MEDIUM_SIGNS = {
+    "a_promises": "yes",
+    "a_pay": "yes",
+    "a_conditions": "yes",
+    "a_threats": "yes",
+    "a_depend": "yes",
+}
+STRONG_SIGNS = {
+    "a_documents": "yes",
+    "a_debt": "yes",
+    "a_movement": "watched",
+    "a_contact": "yes",
+}
+
 ABROAD = [
     ({}, "low"),
-    ({"a_depend": "yes"}, "some"),  # 2
-    ({"a_contact": "yes"}, "some"),  # 4
-    ({"a_documents": "yes"}, "high"),  # 5: one strong sign is enough
-    ({"a_promises": "partly", "a_hours": "yes"}, "high"),  # 3 + 3: two medium signs
-    ({"a_documents": "yes", "a_debt": "unsure", "a_contact": "yes"}, "high"),  # 14
-    ({"a_documents": "yes", "a_debt": "yes", "a_threats": "yes"}, "urgent"),  # 15
+    ({"a_promises": "partly"}, "low"),  # 1: one weak sign
+    ({"a_promises": "yes"}, "some"),  # 2: one medium sign
+    ({"a_promises": "partly", "a_conditions": "yes"}, "some"),  # 1 + 2: the newcomer's case
+    ({"a_pay": "yes", "a_threats": "yes"}, "some"),  # 2 + 2: two medium signs
+    ({"a_hours": "yes"}, "some"),  # 4: excessive hours alone is not coercion
+    ({"a_hours": "yes", "a_promises": "partly"}, "high"),  # 1 strong + 1 weak
+    ({"a_pay": "yes", "a_threats": "yes", "a_promises": "partly"}, "high"),  # 2 medium + 1 weak
+    ({"a_pay": "yes", "a_threats": "yes", "a_depend": "yes"}, "high"),  # 3 medium
+    ({"a_documents": "yes"}, "high"),  # 5: one strong coercion sign
+    ({"a_documents": "yes", "a_debt": "unsure", "a_contact": "yes"}, "urgent"),  # 15
+    ({"a_documents": "yes", "a_debt": "yes", "a_pay": "yes", "a_depend": "yes"}, "high"),  # 14
 ]
 
 
@@ -84,7 +107,83 @@ def test_abroad_level_boundaries(engine, answers, level):
 def test_result_lists_the_answers_that_raised_it_heaviest_first(engine):
     _, text = take_test(engine, "abroad", {"a_depend": "yes", "a_documents": "yes"})
     assert "not a legal finding" in text
-    assert text.index("passport or ID") < text.index("controls your home")
+    assert text.index("passport or ID") < text.index("depend on the employer")
+
+
+def test_partly_weighs_less_than_yes(engine):
+    assert take_test(engine, "abroad", {"a_promises": "partly"})[0] == "low"
+    assert take_test(engine, "abroad", {"a_promises": "yes"})[0] == "some"
+    assert take_test(engine, "planning", {"p_safety": "partly", "p_employer": "no"})[0] == "some"
+    assert take_test(engine, "planning", {"p_safety": "partly"})[0] == "low"
+
+
+TRAFFICKING = {"en": "traffick", "lt": "prekyb", "ru": "торговл", "uk": "торгівл"}
+LEVEL_NAMES = {
+    "en": ("Risk: MEDIUM", "Risk: HIGH"),
+    "lt": ("Rizika: VIDUTINĖ", "Rizika: DIDELĖ"),
+    "ru": ("Риск: СРЕДНИЙ", "Риск: ВЫСОКИЙ"),
+    "uk": ("Ризик: СЕРЕДНІЙ", "Ризик: ВИСОКИЙ"),
+}
+
+
+@pytest.fixture(scope="module")
+def real():
+    from bot.runtime import build_engine
+
+    return build_engine()
+
+
+def result_in(engine: Engine, lang: str, answers: dict[str, str]) -> tuple[str, str]:
+    """Take the abroad track in `lang`; return the level and the short result's text."""
+    state = engine.new_state(lang=lang)
+    state["chosen"] = True
+    turn = engine.turn(state, Pick("go:risk"))
+    answers = {"track": "abroad", **answers}
+    flow = engine.flows["risk"]
+    while (step := flow.step(turn.state["step"])).type != "result":
+        harmless = next(c.id for c in step.choices if not c.flag and not c.urgent)
+        turn = engine.turn(turn.state, Pick(f"risk.{step.id}.{answers.get(step.id, harmless)}"))
+    level = next(n.value for n in turn.notes if n.name == "result_level")
+    return level.removeprefix("risk:"), turn.replies[-1].text
+
+
+@pytest.mark.parametrize("lang", sorted(TRAFFICKING))
+@pytest.mark.parametrize("step", sorted(MEDIUM_SIGNS))
+def test_one_medium_sign_is_medium_and_never_speaks_of_trafficking(real, lang, step):
+    level, text = result_in(real, lang, {step: MEDIUM_SIGNS[step]})
+    assert level == "some"
+    assert text.startswith(LEVEL_NAMES[lang][0])
+    # The hotline may be called an anti-trafficking line; the verdict must not say it.
+    state = {**real.new_state(lang=lang), "country": "LT"}
+    hotline = real._hotline(state, "LT")
+    assert hotline and hotline in text
+    assert TRAFFICKING[lang] not in text.replace(hotline, "").lower()
+
+
+@pytest.mark.parametrize("lang", sorted(TRAFFICKING))
+@pytest.mark.parametrize("step", sorted(STRONG_SIGNS))
+def test_one_strong_coercion_sign_is_high_and_names_the_hotline(real, lang, step):
+    level, text = result_in(real, lang, {step: STRONG_SIGNS[step]})
+    assert level == "high"
+    assert text.startswith(LEVEL_NAMES[lang][1])
+    assert "+370 616 91119" in text or "8 800 91119" in text or "+38 044 284 19 15" in text
+
+
+@pytest.mark.parametrize("flow_id", ["risk", "job_offer", "romance", "help"])
+def test_every_call_names_the_number(flow_id):
+    """ "Call ..." is followed, in the same sentence, by a number or {emergency}/{hotline}."""
+    flow = load_flows()[flow_id]
+    texts = [f.text for f in flow.flags.values()] + [f.short for f in flow.flags.values()]
+    for step in flow.steps.values():
+        texts += [step.text, step.todo, step.advice, step.urgent_text]
+        texts += [lv.text for lv in step.levels]
+    calls = 0
+    for text in texts:
+        for match in re.finditer(r"(?<!The )(?<!video )\b[Cc]all\b(?! is\b)", text):
+            calls += 1
+            sentence = re.split(r"[.!?](\s|$)", text[match.end() :])[0]
+            assert re.search(r"\d|\{emergency\}|\{hotline\}", sentence), text
+    assert calls or flow_id == "romance"
 
 
 def test_critical_answers_are_exactly_the_urgent_ones():
@@ -109,7 +208,10 @@ def test_a_critical_answer_interrupts_with_help_then_the_result_is_urgent(engine
     assert turn.state["flow"] == "help"
     assert [r.kind for r in turn.replies][:2] == ["info", "handoff"]
     turn = engine.turn(turn.state, Pick("resume"))
-    assert (turn.state["flow"], turn.state["step"]) == ("risk", flow.step(step).choice(choice).next)
+    after = flow.step(flow.step(step).choice(choice).next)
+    if after.type == "branch":  # (the country question is skipped once help knows it)
+        after = flow.step(engine._branch(turn.state, after))
+    assert (turn.state["flow"], turn.state["step"]) == ("risk", after.id)
     while flow.step(turn.state["step"]).type != "result":
         here = flow.step(turn.state["step"])
         harmless = next(c.id for c in here.choices if not c.flag and not c.urgent)

@@ -351,7 +351,15 @@ async def test_a_whole_checklist_by_button_presses(bot: Harness, engine: Engine)
         current = delivered.last
         assert presses < 60, "the checklist never ended"
     assert presses > 3
-    assert current.buttons == ["help", "menu"]  # the result offers help and the menu
+    # The short result offers the rest ("Show all"), help and the menu.
+    assert current.buttons == ["more", "help", "menu"]
+    assert len(current.text.split()) <= 120
+    delivered = await bot.press(user, current, "more")
+    presses += 1
+    assert delivered.status == 200
+    full = "\n".join(delivered.texts)
+    assert len(full.split()) > len(current.text.split())  # every explanation, one tap away
+    assert delivered.last.buttons == ["help", "menu"]
     assert len(bot.standin.calls_to("answerCallbackQuery")) == presses
     for call in bot.standin.calls_to("sendMessage"):
         for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
@@ -644,7 +652,9 @@ async def test_two_updates_for_one_person_are_handled_in_order(
         )
         texts = results[-1].texts
         assert OUT_OF_DATE not in texts
-        assert texts.index(t(engine, "en", nxt.text)) < len(texts) - 1
+        # (a question's text follows its "Question 2 of 17" line)
+        asked = [i for i, x in enumerate(texts) if x.endswith(t(engine, "en", nxt.text))]
+        assert asked and asked[0] < len(texts) - 1
         stored = await store.get(bot.key(user))
         assert stored.state["answers"][step.id] == option.id
         assert stored.state["answers"][nxt.id] == nxt.choices[0].id
