@@ -14,6 +14,8 @@ timeouts, retries and TLS are httpx's, unchanged.
 
 from __future__ import annotations
 
+import select
+import socket
 from typing import Any
 
 import httpcore
@@ -30,6 +32,7 @@ class _OneWriteStream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream):
         self._stream = stream
         self._pending: list[bytes] = []
+        self._socket: socket.socket | None = stream.get_extra_info("socket")
 
     async def _flush(self, timeout: float | None) -> None:
         if self._pending:
@@ -59,7 +62,20 @@ class _OneWriteStream(httpcore.AsyncNetworkStream):
         return _OneWriteStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None and hasattr(select, "poll"):
+            # Asked of every idle pooled connection before each request; anyio would
+            # rebuild its table of socket attributes every time to find the same socket.
+            return _readable(self._socket)
         return self._stream.get_extra_info(info)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Tell whether a read would return at once (data, or the end: the server hung up)."""
+    if sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class OneWriteBackend(httpcore.AsyncNetworkBackend):
