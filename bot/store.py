@@ -931,7 +931,8 @@ class _PgLine:
 
                 self._pool = await asyncpg.create_pool(
                     self.dsn,
-                    min_size=1,
+                    min_size=0,  # no floor to restore in the background (which logs a
+                    # traceback while the database is away); connections open on demand
                     max_size=self.POOL_SIZE,
                     reset=_pg_keep,
                     timeout=PG_CONNECT_TIMEOUT,
