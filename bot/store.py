@@ -914,9 +914,8 @@ class _PgLine:
     POOL_SIZE = 10
 
     def __init__(self, url: URL):
-        from bot.relay import pg_dsn
-
-        self.dsn = pg_dsn(url)
+        # asyncpg takes a libpq URL: the same one without SQLAlchemy's driver name.
+        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._pool: Any = None
         self._opening: asyncio.Lock | None = None
 
