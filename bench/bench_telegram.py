@@ -200,7 +200,7 @@ async def measure(args: argparse.Namespace) -> list[Level]:
                 await asyncio.to_thread(base.start)
                 try:
                     seeds = itertools.count(1)
-                    for clients in LEVELS:
+                    for clients in args.levels:
                         level = Level(clients)
                         for real, server in ((True, ours), (False, base)):
                             await run_level(
@@ -236,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds per level")
     parser.add_argument("--max", type=int, default=4000, help="updates per run at most")
     parser.add_argument("--json", help="also write raw numbers here")
+    parser.add_argument(
+        "--levels",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=LEVELS,
+        help="people at once per level, comma-separated (default 1,8,32)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.duration, args.warmup, args.max = 1, 0.5, 0.2, 40

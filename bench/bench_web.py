@@ -245,12 +245,18 @@ async def run_baseline(
 
 
 async def measure(
-    ours: Server, base: Server, runs: int, duration: float, max_requests: int, warmup: float
+    ours: Server,
+    base: Server,
+    runs: int,
+    duration: float,
+    max_requests: int,
+    warmup: float,
+    clients_levels: tuple[int, ...] = LEVELS,
 ) -> list[Level]:
     """Run every level, interleaving baseline and ours so noise hits both alike."""
     levels = []
     seeds = itertools.count(1)
-    for clients in LEVELS:
+    for clients in clients_levels:
         level = Level(clients)
         await run_ours(ours, clients, warmup, max_requests, next(seeds))
         await run_baseline(base, clients, warmup, max_requests, next(seeds))
@@ -294,7 +300,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # Migrate once before two workers start, as a deployment would.
             with servers(url, folder, workers) as (ours, base):
                 levels = asyncio.run(
-                    measure(ours, base, args.runs, args.duration, args.max, args.warmup)
+                    measure(
+                        ours, base, args.runs, args.duration, args.max, args.warmup, args.levels
+                    )
                 )
         label = f"{db} ({workers} worker{'s' if workers > 1 else ''})"
         rows += [level.row(label) for level in levels]
@@ -340,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds per level")
     parser.add_argument("--max", type=int, default=5000, help="requests per run at most")
     parser.add_argument("--json", help="also write raw numbers here")
+    parser.add_argument(
+        "--levels",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=LEVELS,
+        help="concurrent clients per level, comma-separated (default 1,8,32)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.duration, args.warmup, args.max = 1, 0.5, 0.2, 60

@@ -280,7 +280,15 @@ def baseline_command(port: int, workers: int = 1) -> list[str]:
 
 @contextlib.contextmanager
 def temp_dir(prefix: str = "safe-abroad-bench-") -> Iterator[Path]:
-    """Yield a fresh folder for databases and secrets, removed afterwards."""
+    """Yield a fresh folder for databases and secrets, removed afterwards.
+
+    With BENCH_KEEP=1 the folder (servers' logs included) is kept and named on stderr.
+    """
+    if os.environ.get("BENCH_KEEP") == "1":
+        kept = Path(tempfile.mkdtemp(prefix=prefix))
+        print(f"bench folder kept: {kept}", file=sys.stderr)
+        yield kept
+        return
     with tempfile.TemporaryDirectory(prefix=prefix) as name:
         yield Path(name)
 

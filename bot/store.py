@@ -858,6 +858,172 @@ class _SqliteLine:
         pool.shutdown(wait=False)
 
 
+#: PostgreSQL: one statement writes a turn (its state and, only if that took, its counters),
+#: so a step is one round trip and the hot counter rows stay locked for no longer than it.
+_PG_COUNTERS = (
+    "INSERT INTO event_counts (day, name, value, channel, lang, campaign, count) "
+    "SELECT d, n, v, ch, l, ca, sum(k) FROM unnest("
+    "$5::date[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
+    "$11::int[]) AS e(d, n, v, ch, l, ca, k) WHERE EXISTS (SELECT 1 FROM t) "
+    "GROUP BY d, n, v, ch, l, ca ORDER BY d, n, v, ch, l, ca "
+    "ON CONFLICT (day, name, value, channel, lang, campaign) "
+    "DO UPDATE SET count = event_counts.count + excluded.count"
+)
+_PG_UPDATE = (
+    "UPDATE conversations SET state = $3, version = version + 1, updated_at = $4 "
+    "WHERE key = $1 AND version = $2 RETURNING version, secret_hash"
+)
+_PG_CREATE = (
+    "INSERT INTO conversations (key, state, version, secret_hash, created_at, updated_at) "
+    "VALUES ($1, $3, 1, $2, $4, $4) ON CONFLICT (key) DO NOTHING "
+    "RETURNING version, secret_hash"
+)
+_PG_STATEMENTS = {
+    (kind, with_counters): (
+        f"WITH t AS ({body}), c AS ({_PG_COUNTERS}) SELECT version, secret_hash FROM t"  # noqa: S608 (constants only)
+        if with_counters
+        else body
+    )
+    for kind, body in (("update", _PG_UPDATE), ("create", _PG_CREATE))
+    for with_counters in (False, True)
+}
+_PG_CLAIM = (
+    "INSERT INTO seen_updates (update_id, seen_at) VALUES ($1, $2) "
+    "ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at "
+    "WHERE seen_updates.seen_at < $3 RETURNING 1"
+)
+_PG_GET = "SELECT state, version, secret_hash, updated_at FROM conversations WHERE key = $1"
+
+
+async def _pg_keep(_connection: Any) -> None:
+    """Return a connection to the pool as it is: we never change a session's settings."""
+
+
+class _PgLine:
+    """PostgreSQL reads and turns through asyncpg directly: one round trip each.
+
+    Through SQLAlchemy a turn was two pooled transactions, each with a pre-ping, BEGIN and
+    COMMIT. Here a read is one prepared statement, and a turn is one statement (the
+    compare-and-set `UPDATE … WHERE version = … RETURNING`, with the counters' upsert in a
+    CTE that runs only if the update took), committed on its own. A Telegram update id is
+    claimed in the same transaction, so that one is BEGIN … COMMIT. The pool returns a
+    connection without the reset query asyncpg would otherwise send every time; a connection
+    the server dropped is noticed by the pool and replaced.
+    """
+
+    POOL_SIZE = 10
+
+    def __init__(self, url: URL):
+        # asyncpg takes a libpq URL: the same one without SQLAlchemy's driver name.
+        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool: Any = None
+        self._opening: asyncio.Lock | None = None
+
+    async def _get_pool(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None:
+                import asyncpg
+
+                self._pool = await asyncpg.create_pool(
+                    self.dsn,
+                    min_size=0,  # no floor to restore in the background (which logs a
+                    # traceback while the database is away); connections open on demand
+                    max_size=self.POOL_SIZE,
+                    reset=_pg_keep,
+                    timeout=PG_CONNECT_TIMEOUT,
+                    command_timeout=PG_COMMAND_TIMEOUT,
+                )
+        return self._pool
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """Lend a pooled connection; outages surface as StoreUnavailable."""
+        import asyncpg
+
+        try:
+            pool = await self._get_pool()
+            connection = await pool.acquire()
+        except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError) as error:
+            # Anything that fails while connecting (refused, unknown database, starting
+            # up, too many clients) is an outage, as on the SQLAlchemy path.
+            raise StoreUnavailable(f"cannot connect ({type(error).__name__})") from error
+        try:
+            yield connection
+        except (
+            OSError,
+            TimeoutError,
+            asyncpg.InterfaceError,
+            asyncpg.PostgresConnectionError,  # class 08: the connection broke
+            asyncpg.InsufficientResourcesError,  # class 53
+            asyncpg.OperatorInterventionError,  # class 57: shutting down
+        ) as error:
+            raise StoreUnavailable(f"database unavailable ({type(error).__name__})") from error
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection is dropped, not kept
+                await pool.release(connection)
+
+    async def get(self, key: str) -> Stored | None:
+        async with self._connection() as connection:
+            row = await connection.fetchrow(_PG_GET, key)
+        if row is None:
+            return None
+        state, version, secret_hash, updated = row
+        return Stored(key, _load_state(state), version, secret_hash, updated)
+
+    async def save(
+        self,
+        key: str,
+        raw: str,
+        version: int | None,
+        secret_hash: str | None,
+        now: datetime,
+        events: Sequence[dict[str, Any]],
+        seen: SeenUpdate | None,
+    ) -> Stored | None:
+        kind = "create" if version is None else "update"
+        args: list[Any] = [key, secret_hash if version is None else version, raw, now]
+        if events:
+            args.extend([e[d] for e in events] for d in (*_EVENT_DIMENSIONS, "count"))
+        statement = _PG_STATEMENTS[(kind, bool(events))]
+        async with self._connection() as connection:
+            if seen is None:
+                row = await connection.fetchrow(statement, *args)
+            else:
+                row = await self._save_seen(connection, statement, args, now, seen)
+        if row is None:
+            if version is None:
+                raise AlreadyExists(key)
+            return None
+        return Stored(key, _load_state(raw), row[0], row[1])
+
+    @staticmethod
+    async def _save_seen(
+        connection: Any, statement: str, args: list[Any], now: datetime, seen: SeenUpdate
+    ) -> Any:
+        """The turn and its update id in one transaction; nothing is kept if either fails."""
+        try:
+            async with connection.transaction():
+                taken = await connection.fetchval(_PG_CLAIM, seen.update_id, now, now - seen.ttl)
+                if taken is None:
+                    raise SeenBefore(seen.update_id)
+                row = await connection.fetchrow(statement, *args)
+                if row is None:
+                    raise _Conflict  # rolls back the update id taken above
+        except _Conflict:
+            return None
+        return row
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pool.close(), 5)
+
+
 class SqlAlchemyStore(ConversationStore):
     """The store on SQLite or PostgreSQL, one session per call (use `open_store` to build it)."""
 
@@ -869,7 +1035,12 @@ class SqlAlchemyStore(ConversationStore):
         self._dialect = self.engine.dialect.name
         # SQLite file: reads and turns go one hop each through a dedicated connection.
         path = _sqlite_file(self.url)
-        self._line = _SqliteLine(path) if path is not None else None
+        self._line: _SqliteLine | _PgLine | None = None
+        if path is not None:
+            self._line = _SqliteLine(path)
+        elif self._dialect == "postgresql":
+            # PostgreSQL: reads and turns one round trip each, through asyncpg directly.
+            self._line = _PgLine(self.url)
 
     def __repr__(self) -> str:
         return f"SqlAlchemyStore({self.url.render_as_string(hide_password=True)!r})"

@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import contextvars
 import hmac
+import importlib.util
 import logging
 import os
+import sys
 import time
 import traceback
 from collections import OrderedDict, deque
@@ -60,6 +62,7 @@ from bot.pseudonym import pseudonym
 from bot.service import TRY_LATER, Conversations, Outcome
 from bot.settings import Settings
 from bot.store import SeenBefore, SeenUpdate, StoreUnavailable
+from bot.telegram_http import bot_request
 from bot.telegram_render import render
 
 # Opt in to PTB's coming behaviour (time periods as timedelta); without it every 429 also
@@ -67,6 +70,21 @@ from bot.telegram_render import render
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger(__name__)
+
+
+def _note_missing_sniffio() -> None:
+    """Let httpcore learn once, not on every Bot API call, that sniffio is not installed.
+
+    httpcore asks `import sniffio` several times per request; when it is missing, each ask is
+    a failed import that searches every folder on sys.path (~5 % of a webhook update's CPU
+    in the profiles). A None in sys.modules makes Python fail that import at once, with the
+    same ImportError, so httpcore falls back to asyncio exactly as before.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_note_missing_sniffio()
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
@@ -281,6 +299,7 @@ class TelegramChannel:
             .base_file_url(file_url(base))
             .concurrent_updates(True)  # different people in parallel; one person in order
             .rate_limiter(self._limiter)
+            .request(bot_request())  # each Bot API call in one write (bot.telegram_http)
         )
         if self.webhook:
             builder = builder.updater(None)

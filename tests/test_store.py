@@ -30,10 +30,13 @@ from bot.store import (
     ConversationStore,
     EventCount,
     InMemoryStore,
+    SeenBefore,
+    SeenUpdate,
     SqlAlchemyStore,
     StoreUnavailable,
     async_url,
     default_database_url,
+    event_row,
     head_revision,
     metadata,
     migrate_command,
@@ -277,6 +280,55 @@ async def test_seen_updates_are_pruned(store: SqlAlchemyStore, clock: Clock):
     async with store.engine.connect() as connection:
         ids = (await connection.execute(text("SELECT update_id FROM seen_updates"))).scalars()
         assert list(ids) == [99]
+
+
+# ---------------------------------------------------------------------------- one turn
+
+
+async def test_a_turn_writes_its_state_and_counters_together(any_store: ConversationStore):
+    started = [event_row("started", day=DAY, channel="web", lang="uk")]
+    created = await any_store.save(KEY, {"answers": []}, None, secret_hash="h", events=started)
+    assert (created.version, created.secret_hash) == (1, "h")
+    # The same note twice in one turn, and one with a value: all counted.
+    notes = [
+        event_row("answered", day=DAY, channel="web", lang="uk"),
+        event_row("answered", day=DAY, channel="web", lang="uk"),
+        event_row("danger", day=DAY, channel="web", lang="uk", value="debt"),
+    ]
+    saved = await any_store.save(KEY, {"answers": ["yes"]}, 1, events=notes)
+    assert (saved.version, saved.secret_hash, saved.state) == (2, "h", {"answers": ["yes"]})
+    assert await any_store.events() == [
+        EventCount(DAY, "answered", "", "web", "uk", "", 2),
+        EventCount(DAY, "danger", "debt", "web", "uk", "", 1),
+        EventCount(DAY, "started", "", "web", "uk", "", 1),
+    ]
+
+
+async def test_a_turn_that_lost_the_race_writes_nothing(any_store: ConversationStore):
+    await any_store.create(KEY, {"answers": []})
+    await any_store.update(KEY, {"answers": ["first"]}, 1)
+    late = [event_row("answered", day=DAY)]
+    assert await any_store.save(KEY, {"answers": ["late"]}, 1, events=late) is None
+    with pytest.raises(AlreadyExists):
+        await any_store.save(KEY, {"answers": []}, None, events=late)
+    assert (await any_store.get(KEY)).state == {"answers": ["first"]}
+    assert await any_store.events() == []
+
+
+async def test_a_redelivered_update_changes_nothing(any_store: ConversationStore):
+    ttl = timedelta(hours=1)
+    await any_store.create(KEY, {"answers": []})
+    # Lost the race: the update id is not kept either, so the retry of the same update runs.
+    await any_store.update(KEY, {"answers": ["other"]}, 1)
+    assert await any_store.save(KEY, {"answers": ["x"]}, 1, seen=SeenUpdate(7, ttl)) is None
+    saved = await any_store.save(KEY, {"answers": ["other", "x"]}, 2, seen=SeenUpdate(7, ttl))
+    assert saved.version == 3
+    # Telegram delivers it again: refused, nothing written, nothing counted.
+    again = [event_row("answered", day=DAY)]
+    with pytest.raises(SeenBefore):
+        await any_store.save(KEY, {"answers": ["twice"]}, 3, events=again, seen=SeenUpdate(7, ttl))
+    assert (await any_store.get(KEY)).state == {"answers": ["other", "x"]}
+    assert await any_store.events() == []
 
 
 # ---------------------------------------------------------------------------- migrations

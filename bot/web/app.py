@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, service: Conversations | None = None) -> F
             return
         async with contextlib.AsyncExitStack() as stack:
             await _start(app, settings, stack)
+            _settle_heap()
             yield
             log.info("web app stopping")
 
@@ -100,6 +102,17 @@ def create_app(settings: Settings, *, service: Conversations | None = None) -> F
     app.add_middleware(SecurityHeaders, ancestors=settings.frame_ancestors)
     admin.include(app)  # last: the admin pages' own CSP wraps the headers above
     return app
+
+
+def _settle_heap() -> None:
+    """Keep what start-up built (flows, catalogs, the detector's model) out of the GC's way.
+
+    A full collection walks every live object: with the engine loaded that is ~150,000 of
+    them and 70-90 ms, during which no request is served (the p99 at 32 clients). Frozen,
+    they are never walked again; start-up's own garbage is collected first.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _install_state(
