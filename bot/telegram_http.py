@@ -14,6 +14,7 @@ timeouts, retries and TLS are httpx's, unchanged.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 from typing import Any
@@ -24,6 +25,8 @@ from telegram.request import HTTPXRequest
 
 #: As python-telegram-bot's default for the bot's own requests.
 CONNECTION_POOL_SIZE = 256
+#: Environment variables through which httpx takes a proxy.
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 class _OneWriteStream(httpcore.AsyncNetworkStream):
@@ -122,7 +125,13 @@ class OneWriteTransport(httpx.AsyncHTTPTransport):
 
 
 def bot_request() -> HTTPXRequest:
-    """Return the request object for the bot's Bot API calls (getUpdates keeps PTB's own)."""
+    """Return the request object for the bot's Bot API calls (getUpdates keeps PTB's own).
+
+    Behind a proxy set in the environment (HTTPS_PROXY, ALL_PROXY), httpx's own transport
+    is kept: it is the one that reads those variables.
+    """
+    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
+        return HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE)
     return HTTPXRequest(
         connection_pool_size=CONNECTION_POOL_SIZE,
         httpx_kwargs={"transport": OneWriteTransport()},
