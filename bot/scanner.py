@@ -147,7 +147,7 @@ class _Matcher:
     def __init__(self, sources: list[str]):
         self.sources = sources
         self.pattern = "|".join(sources)
-        self._whole: re.Pattern[str] | None = None
+        self.whole = re.compile(self.pattern, re.I)
         firsts = [_first_chars(src) for src in sources]
         letters = set().union(*(chars for chars in firsts if chars))
         # keep the written order inside each bucket: the first pattern that fits wins
@@ -169,13 +169,6 @@ class _Matcher:
         """Match at `pos`, trying only the patterns that can start with that character."""
         rx = self._bucket(text[pos].lower())
         return rx.match(text, pos) if rx is not None else None
-
-    @property
-    def whole(self) -> re.Pattern[str]:
-        """Return every pattern as one regex, compiled on first use (start-up stays fast)."""
-        if self._whole is None:
-            self._whole = re.compile(self.pattern, re.I)
-        return self._whole
 
     def search(self, text: str) -> re.Match[str] | None:
         """Find the first match anywhere (for short windows)."""
