@@ -280,7 +280,8 @@ class Classifier:
         if weights.shape != (len(features), len(OUTPUTS)):
             raise ValueError(f"weights must be {len(features)} x {len(OUTPUTS)}")
         self.index = {f: i for i, f in enumerate(features)}
-        self.weights = weights.astype(np.float32)
+        # float16 as stored: half the memory; sums are taken in float32 (`_word`)
+        self.weights = weights.astype(np.float16)
         self.bias = bias.astype(np.float32)
         # compared in logit space: p >= t  <=>  z >= log(t / (1 - t))
         t = np.clip(thresholds.astype(np.float64), 1e-6, 1 - 1e-6)
@@ -343,7 +344,7 @@ class Classifier:
         if not rows:
             found = (0, len(feats), 0.0)
         else:
-            row = self._new_row(self.weights[rows].sum(axis=0))
+            row = self._new_row(self.weights[rows].sum(axis=0, dtype=np.float32))
             found = (row, len(feats), float(self._table[row, 0]))
         self._rows[word] = found
         return found
