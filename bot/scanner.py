@@ -780,11 +780,15 @@ class Scanner:
         `typical.skilled`); one that needs none against low-skill work where that is sourced
         (times `typical.unskilled_sector`), else against every job (`typical.unskilled`).
         Every country the text names must agree; one without a figure leaves it unjudged.
+        A skilled job's range is judged by its lower end ("24 000–29 000 zł" for a senior
+        developer), an unskilled one's by its upper end (the bait is the top of the range).
         """
         pay = self.pay
         if not candidates:
             return False
-        monthly = amount.high * pay.hours["month"] / pay.hours[period]
+        # a skilled job's range is judged by where it starts: professionals' ranges are wide
+        offered = amount.low if skilled else amount.high
+        monthly = offered * pay.hours["month"] / pay.hours[period]
         for country in candidates:
             typical = self.typical.get(country.code)
             if typical is None or typical.currency != amount.currency:
@@ -884,7 +888,7 @@ def _number(raw: str | None, thousands: bool) -> float | None:
     return value * 1000 if thousands else value
 
 
-_SENTENCE_END = re.compile(r"[!?\n]|\.\s")
+_SENTENCE_END = re.compile(r"[!?]|\.\s|\n\s*\n")
 # a wider sentence: a line break inside a pasted sentence does not end it
 _SENTENCE_BREAK = re.compile(r"[!?]|\.\s|\n\s*\n")
 _CLAUSE_END = re.compile(r"[,;]")
