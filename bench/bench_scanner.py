@@ -17,7 +17,6 @@ and single numbers are noisy.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import statistics
 import sys
 import time
@@ -32,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_table  # noqa: E402
+from bot.corpus import in_test_part  # noqa: E402
 from bot.faq import Faq  # noqa: E402
 from bot.scanner import Scanner  # noqa: E402
-from bot.text import normalize  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 #: One ad in this many is in the frozen test part.
@@ -59,8 +58,7 @@ class Ad:
 
 def split_of(text: str) -> str:
     """Return the fixed part of an ad: a hash of its normalised text decides."""
-    digest = hashlib.sha256(normalize(text).encode("utf-8")).digest()
-    return "test" if digest[0] % TEST_EVERY == 0 else "dev"
+    return "test" if in_test_part(text, TEST_EVERY) else "dev"
 
 
 def load_ads() -> list[Ad]:

@@ -25,7 +25,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.bench_detector import workloads
+from bench.bench_detector import rate, workloads
 from bench.common import emit, fmt, machine_table, table
 from bench.web_flow import TEXTS
 from bot.model import Pick, Start, Text
@@ -62,15 +62,7 @@ def time_turns(engine: Any, states: list[dict], events: list[Any], seconds: floa
 
 def time_detect(detector: Any, texts: list[str], seconds: float) -> float:
     """Return CPU microseconds per `detector.detect` call alone."""
-    done = 0
-    started = time.process_time()
-    while True:
-        for text in texts:
-            detector.detect(text)
-        done += len(texts)
-        elapsed = time.process_time() - started
-        if elapsed >= seconds:
-            return elapsed / done * 1e6
+    return 1e6 / rate(detector, texts, seconds)
 
 
 def buttons(engine: Any, states: list[dict]) -> list[Any]:

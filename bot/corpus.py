@@ -52,8 +52,14 @@ class Example:
 
 def split_of(text: str) -> str:
     """Return the fixed split of a corpus message: a hash of its normalised text decides."""
+    return "test" if in_test_part(text, TEST_EVERY) else "train"
+
+
+def in_test_part(text: str, every: int) -> bool:
+    """Say whether a text falls in a frozen test part of one in `every`, by a hash of its
+    normalised text alone (so the part is the same on every machine and before any tuning)."""
     digest = hashlib.sha256(normalize(text).encode("utf-8")).digest()
-    return "test" if digest[0] % TEST_EVERY == 0 else "train"
+    return digest[0] % every == 0
 
 
 class CorpusError(ValueError):
