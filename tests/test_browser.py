@@ -201,8 +201,8 @@ def test_a_checklist_result_fits_one_phone_screen_and_show_all_opens_the_rest(
 ) -> None:
     """The short result of a long checklist (many red flags) fits the phone's screen."""
     chat = open_chat(page, server, f"lang={lang}")
-    chat.get_by_test_id("choice").first.click()  # the job-offer checklist
-    chat.locator(".kind-question").last.wait_for()
+    # the job-offer checklist; click_choice waits until its first question has replaced the menu
+    click_choice(chat, chat.get_by_test_id("choice").first.inner_text())
     for _ in range(40):
         if chat.locator(".kind-result").count():
             break
