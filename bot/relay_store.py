@@ -21,12 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    String,
-    Table,
     delete,
     insert,
     select,
@@ -34,23 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from bot.store import InMemoryStore, SqlAlchemyStore, StoreUnavailable, metadata, utcnow
-
-relay_routes = Table(
-    "relay_routes",
-    metadata,
-    Column("topic", BigInteger, primary_key=True, autoincrement=False),
-    Column("key", String(64), nullable=False, index=True),
-    Column("channel", String(16), nullable=False),
-    Column("lang", String(8), nullable=False),
-    Column("code", String(16), nullable=False),
-    Column("address", String(128), nullable=True),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("answered_at", DateTime(timezone=True), nullable=True),
-    Column("nudged", Integer, nullable=False, default=0),
-    Column("urgent", Integer, nullable=False, default=0),
-    Column("seq", Integer, nullable=False, default=0),
-)
+from bot.store import InMemoryStore, SqlAlchemyStore, StoreUnavailable, relay_routes, utcnow
 
 #: The PostgreSQL channel every worker LISTENs on.
 NOTIFY_CHANNEL = "safe_abroad_relay"

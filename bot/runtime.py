@@ -19,7 +19,11 @@ from bot.scanner import Scanner
 
 
 def build_engine(
-    dialogs: Path = DIALOGS_DIR, locales: Path = LOCALES_DIR, desk: Desk | None = None
+    dialogs: Path = DIALOGS_DIR,
+    locales: Path = LOCALES_DIR,
+    desk: Desk | None = None,
+    *,
+    compile_scanner: bool = True,
 ) -> Engine:
     """Load flows, catalogs, detector (rules and model), scanner, FAQ, contacts and the
     typed-answer and country vocabularies into one engine."""
@@ -27,7 +31,7 @@ def build_engine(
         flows=load_flows(dialogs),
         translator=Translator.load(locales),
         detector=Detector.load(dialogs / "signals", default_classifier()),
-        scanner=Scanner.load(dialogs),
+        scanner=Scanner.load(dialogs, compile=compile_scanner),
         faq=Faq.load(dialogs),
         directory=Directory.load(dialogs),
         answers=Answers.load(dialogs / "answers.yaml"),

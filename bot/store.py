@@ -30,10 +30,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -51,6 +47,7 @@ from sqlalchemy import (
     event,
     exc,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -124,6 +121,24 @@ seen_updates = Table(
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Index("ix_seen_updates_seen_at", "seen_at"),
+)
+
+#: Which conversation an open counsellor topic belongs to (`bot/relay_store.py`): no text,
+#: no raw ids; a row lives only while the chat is open.
+relay_routes = Table(
+    "relay_routes",
+    metadata,
+    Column("topic", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", String(64), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("code", String(16), nullable=False),
+    Column("address", String(128), nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("nudged", Integer, nullable=False, default=0),
+    Column("urgent", Integer, nullable=False, default=0),
+    Column("seq", Integer, nullable=False, default=0),
 )
 
 _EVENT_DIMENSIONS = ("day", "name", "value", "channel", "lang", "campaign")
@@ -1281,21 +1296,64 @@ class SqlAlchemyStore(ConversationStore):
 # ---------------------------------------------------------------------------- migrations
 
 
-def alembic_config() -> Config:
+#: The newest migration in `bot/migrations/versions/` (a test keeps the two in step).
+HEAD_REVISION = "0002"
+
+#: Alembic's own bookkeeping table, as Alembic creates it.
+_alembic_version = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def alembic_config() -> Any:
     """Return an Alembic configuration for our migrations, no alembic.ini needed."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
 def head_revision() -> str:
-    """Return the newest migration's revision id."""
+    """Return the newest migration's revision id, as Alembic reads the migrations."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
-def _upgrade_on(connection: Connection) -> None:
+def _upgrade_on(connection: Connection, *, from_metadata: bool = True) -> None:
+    """Bring the schema to HEAD_REVISION.
+
+    Every start passes here, so the common cases skip Alembic (a third of a second of
+    imports): a database already at the newest revision is recognised with one query, and
+    an empty one gets the tables straight from `metadata`, stamped with the newest revision
+    (Alembic's advice for new databases; a test proves the migrations build the same
+    schema). Anything else goes through the migrations.
+    """
+    tables = set(inspect(connection).get_table_names())
+    if _alembic_version.name in tables:
+        found = connection.execute(select(_alembic_version.c.version_num)).scalars().all()
+        if found == [HEAD_REVISION]:
+            return
+    elif from_metadata and not tables & set(metadata.tables):
+        metadata.create_all(connection)
+        _alembic_version.create(connection)
+        connection.execute(_alembic_version.insert().values(version_num=HEAD_REVISION))
+        log.info("database schema created at revision %s", HEAD_REVISION)
+        return
+    _migrate(connection)
+
+
+def _migrate(connection: Connection) -> None:
+    """Run the Alembic migrations from whatever revision the database is at."""
+    from alembic import command
+    from alembic.migration import MigrationContext
+
     # Alembic narrates every start ("Context impl ..."); we say one line when it matters.
     chatter = logging.getLogger("alembic.runtime.migration")
     level = chatter.level
@@ -1350,8 +1408,10 @@ async def _migration_lock(url: URL) -> AsyncIterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-async def upgrade_database(url: str | URL) -> None:
-    """Bring the schema to the newest revision; safe when several processes start at once."""
+async def upgrade_database(url: str | URL, *, from_metadata: bool = True) -> None:
+    """Bring the schema to the newest revision; safe when several processes start at once.
+
+    `from_metadata=False` builds an empty database through the migrations (for tests)."""
     url = async_url(url)
     ensure_folder(url)
     backend = url.get_backend_name()
@@ -1364,7 +1424,7 @@ async def upgrade_database(url: str | URL) -> None:
             if backend == "sqlite":
                 await connection.exec_driver_sql("BEGIN IMMEDIATE")
                 try:
-                    await connection.run_sync(_upgrade_on)
+                    await connection.run_sync(_upgrade_on, from_metadata=from_metadata)
                 except BaseException:
                     await connection.exec_driver_sql("ROLLBACK")
                     raise
@@ -1374,7 +1434,7 @@ async def upgrade_database(url: str | URL) -> None:
                     if backend == "postgresql":
                         lock = text("SELECT pg_advisory_xact_lock(:key)")
                         await connection.execute(lock, {"key": PG_MIGRATION_LOCK})
-                    await connection.run_sync(_upgrade_on)
+                    await connection.run_sync(_upgrade_on, from_metadata=from_metadata)
     except Exception as error:
         if _is_unavailable(error):
             raise StoreUnavailable(f"cannot migrate ({type(error).__name__})") from error

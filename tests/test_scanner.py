@@ -541,6 +541,24 @@ def test_a_broken_scanner_file_is_reported_with_the_flag(tmp_path, old, new, mes
         Scanner.load(dialogs)
 
 
+def test_a_scanner_compiled_later_still_names_its_broken_pattern(tmp_path):
+    # `serve` compiles the patterns in the background; the mistake must read the same.
+    dialogs = copy_dialogs(tmp_path)
+    path = dialogs / "scanner.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("      - 'deposits?|", "      - '(deposits?|", 1), "utf-8")
+    scanner = Scanner.load(dialogs, compile=False)
+    with pytest.raises(ScannerError, match="bad pattern '\\(deposits"):
+        scanner.compile_all()
+
+
+def test_a_scanner_compiled_on_first_use_finds_the_same_flags(scanner):
+    lazy = Scanner.load(today=scanner.today, compile=False)
+    ad = "Pay a 300 EUR deposit before you travel. The coordinator keeps your passport."
+    assert [f.id for f in lazy.scan(ad).findings] == [f.id for f in scanner.scan(ad).findings]
+    assert lazy.scan(ad).findings
+
+
 def test_a_wage_without_a_source_is_refused(tmp_path):
     dialogs = copy_dialogs(tmp_path)
     path = dialogs / "wages.yaml"

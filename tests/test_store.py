@@ -26,6 +26,7 @@ from sqlalchemy import inspect, text
 
 from bot import ROOT
 from bot.store import (
+    HEAD_REVISION,
     AlreadyExists,
     ConversationStore,
     EventCount,
@@ -376,13 +377,53 @@ async def test_processes_starting_at_once_both_migrate(store_url: str):
         await store.close()
 
 
-async def test_the_migration_matches_the_tables_the_code_uses(store: SqlAlchemyStore):
+async def test_the_migrations_build_the_tables_the_code_uses(store_url: str):
+    # A new database gets its tables from `metadata` (fast starts); this proves that the
+    # migrations, which upgrade older databases, build exactly the same schema.
     def differences(connection):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, metadata)
 
-    async with store.engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+    await upgrade_database(store_url, from_metadata=False)
+    store = await open_store(store_url, migrate=False)
+    try:
+        async with store.engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+            version = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == HEAD_REVISION
+    finally:
+        await store.close()
+
+
+def test_the_head_revision_constant_names_the_newest_migration():
+    assert head_revision() == HEAD_REVISION
+
+
+async def test_a_database_at_an_older_revision_is_migrated_forward(store_url: str):
+    from alembic import command
+
+    from bot.store import alembic_config
+
+    def back_to_first(connection):
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+
+    store = await open_store(store_url)
+    await store.create(KEY, {"answers": ["kept"]})
+    try:
+        async with store.engine.begin() as connection:
+            await connection.run_sync(back_to_first)
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert "relay_routes" not in tables
+        await upgrade_database(store_url)
+        async with store.engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+            version = await connection.execute(text("SELECT version_num FROM alembic_version"))
+        assert "relay_routes" in tables and version.scalar_one() == HEAD_REVISION
+        assert (await store.get(KEY)).state == {"answers": ["kept"]}
+    finally:
+        await store.close()
 
 
 async def test_downgrade_then_upgrade_works(store_url: str):
