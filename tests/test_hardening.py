@@ -30,9 +30,16 @@ from bot.pseudonym import pseudonym
 from bot.settings import SecretFileError, Settings, _kept_secret
 from bot.web import middleware
 from bot.web.app import create_app
-from tests.privacy_helpers import Serve, free_port, subprocess_env
+from tests.privacy_helpers import (
+    Serve,
+    free_port,
+    key_fragments,
+    production_log_levels,
+    record_text,
+    subprocess_env,
+)
 from tests.web_helpers import *  # noqa: F403
-from tests.web_helpers import LiveServer, Web, settings_for
+from tests.web_helpers import LiveServer, Web, auth, settings_for
 
 API = "/api/v1/conversations"
 LONG = "a-long-enough-secret-0123456789abcdef"
@@ -215,6 +222,7 @@ async def test_database_and_data_folder_are_private(tmp_path: Path) -> None:
 
 
 def test_log_lines_carry_no_pseudonym_fragments() -> None:
+    """The handler's filter, a last line of defence, blanks a prefix should a caller log one."""
     key = pseudonym(LONG.encode(), "telegram", 424242002)
     record = logging.LogRecord(
         "bot.telegram_bot",
@@ -228,6 +236,31 @@ def test_log_lines_carry_no_pseudonym_fragments() -> None:
     NoIdentifiers().filter(record)
     line = record.getMessage()
     assert key[:8] not in line and "update failed for" in line and "X" in line
+
+
+async def test_web_steps_log_no_pseudonym_fragment(
+    api: Web, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """M-2: a web conversation's log lines, a crashed step's too, name no piece of its key."""
+    caplog.set_level(logging.DEBUG)
+    with production_log_levels():
+        conversation = await api.start("en")
+        key = pseudonym(api.app.state.pseudonym_key, "web", conversation["id"])
+        first = await api.http.get(f"{API}/{conversation['id']}", headers=auth(conversation))
+        choice = first.json()["messages"][-1]["choices"][0]["id"]
+        assert (await api.send(conversation, choice=choice)).status_code == 200
+        assert (await api.send(conversation, text="they took my passport")).status_code == 200
+
+        async def crash(key: str, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"step failed for {key} ({key[:8]}…)")
+
+        monkeypatch.setattr(api.service, "handle", crash)
+        assert (await api.send(conversation, choice=choice)).status_code == 500
+    logged = "\n".join(record_text(r) for r in caplog.records)
+    assert "/messages 200" in logged and "unhandled RuntimeError" in logged
+    for private in (conversation["id"], conversation["token"], "passport"):
+        assert private not in logged
+    assert key_fragments(logged, key) == []
 
 
 # ---------------------------------------------------------------- serve (M-2, rough edges)
