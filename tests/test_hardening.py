@@ -2,19 +2,20 @@
 
 Headers and API answers (L-6), slow and unauthenticated bodies (L-7), idle web chats
 (L-2), secrets and the data folder at rest (M-2, L-4, L-5), logs (M-2), the shared
-webhook secret (M-7), `serve` refusing unsafe or impossible starts, and the compose file
-(M-7, L-9).
+webhook secret (M-7), `serve` refusing unsafe or impossible starts, the compose file
+(M-7, L-9) and the lock file (L-8).
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import re
 import socket
 import stat
 import subprocess
 import sys
 import time
+import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -339,13 +340,47 @@ def test_compose_has_no_default_passwords_and_keeps_addresses_out() -> None:
     }
 
 
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==[A-Za-z0-9.+!-]+(\s*;[^-]*)?(?=\s|$)")
+_HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}(?=\s|$)")
+
+
+def lock_entries(text: str) -> list[str]:
+    """Return the requirement entries of a lock file, continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", text)
+    lines = (line.strip() for line in joined.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def unhashed(text: str) -> list[str]:
+    """Return every entry that is not an exact pin carrying at least one sha256 hash."""
+    return [e for e in lock_entries(text) if not (_PIN.match(e) and _HASH.search(e))]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_check_sees_one_entry_without_a_hash() -> None:
+    hashed = "a==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"
+    assert unhashed("# comment\n" + hashed) == []
+    assert unhashed(hashed + "b==2.0\n") == ["b==2.0"]
+    assert unhashed(hashed + "c>=1 \\\n    --hash=sha256:" + "1" * 64 + "\n") != []
+    assert unhashed(hashed + "d==1 \\\n    --hash=sha256:abc\n") != []
+
+
 def test_lock_file_pins_every_dependency_with_hashes() -> None:
-    """L-8: the image and CI install exactly what was reviewed."""
+    """L-8: the image and CI install exactly what was reviewed, each entry with its hash."""
     lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
-    pins = [line for line in lock.splitlines() if "==" in line and not line.startswith("#")]
-    assert pins and all("--hash=sha256:" in lock for _ in pins)
-    for name in ("fastapi", "uvicorn", "sqlalchemy", "python-telegram-bot", "asyncpg"):
-        assert any(line.lower().startswith(name + "==") for line in pins), name
+    entries = lock_entries(lock)
+    assert len(entries) >= 30
+    assert unhashed(lock) == []
+    pinned = {_canonical(_PIN.match(e).group(1)) for e in entries}  # type: ignore[union-attr]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["postgres"]]
+    for requirement in wanted:
+        name = _canonical(re.match(r"[A-Za-z0-9._-]+", requirement).group(0))  # type: ignore[union-attr]
+        assert name in pinned, f"{name} is a dependency but not in requirements.lock"
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "--require-hashes" in dockerfile
-    assert os.path.basename("requirements.lock") in dockerfile
+    assert "pip install --require-hashes" in dockerfile and "requirements.lock" in dockerfile
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements.lock" in ci
