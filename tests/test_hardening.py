@@ -323,6 +323,46 @@ async def test_a_normal_stop_ends_with_status_0(tmp_path: Path) -> None:
         assert "Traceback" not in server.output()
 
 
+def readme_commands() -> list[str]:
+    """Return every command README.md shows in backticks that runs a module of the project."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    module = re.compile(r"\bpython3? -m (?:bot|bench)\b")
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", readme, flags=re.M | re.S)
+    found = [
+        line.split("#")[0].strip()
+        for block in blocks
+        for line in block.splitlines()
+        if module.search(line.split("#")[0])
+    ]
+    prose = re.sub(r"^```.*?^```", "", readme, flags=re.M | re.S)
+    found += [c for c in re.findall(r"`([^`]+)`", prose) if module.search(c)]
+    # Leave out the generic forms (`python -m bot …`, `… -m bot <command>`).
+    return [" ".join(c.split()) for c in found if "…" not in c and "<command>" not in c]
+
+
+def test_readme_commands_work_as_written_after_the_quick_start() -> None:
+    """Rough edge: each is run from the project's .venv, and names options that exist."""
+    commands = readme_commands()
+    assert len(commands) >= 8, commands
+    helps: dict[str, str] = {}
+    for command in commands:
+        assert command.startswith(".venv/bin/python -m "), command
+        assert "|" not in command, f"a shell would read '|' as a pipe: {command}"
+        words = command.split()
+        if words[2] != "bot":
+            continue
+        sub = words[3]
+        if sub not in helps:
+            done = subprocess.run(
+                [sys.executable, "-m", "bot", sub, "--help"],
+                cwd=ROOT, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 0, (command, done.stderr)
+            helps[sub] = done.stdout
+        for option in (w for w in words[4:] if w.startswith("--")):
+            assert option in helps[sub], f"{command}: `{sub}` has no {option}"
+
+
 # ---------------------------------------------------------------------------- compose (M-7, L-9)
 
 
