@@ -69,6 +69,26 @@ async def test_a_missing_token_is_401_even_with_a_bad_body(api: Web) -> None:
     assert response.status_code == 401
 
 
+async def test_a_422_does_not_echo_a_field_name_the_client_chose(api: Web) -> None:
+    """I-2: an unknown field's name is the client's text (here a name and a number)."""
+    chosen = "Olena Kovalenko +380501234567"
+    response = await api.http.post(API, json={chosen: 1, "lang": "en"})
+    assert response.status_code == 422
+    assert "Kovalenko" not in response.text and "380501234567" not in response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_a_413_has_the_same_compact_shape_as_every_other_error(api: Web) -> None:
+    """I-2: the body limit's answer is written like the app's other errors."""
+    large = await api.http.post(
+        API, content=b"x" * 20000, headers={"Content-Type": "application/json"}
+    )
+    small = await api.http.post(API, json={"lang": ""})
+    assert (large.status_code, small.status_code) == (413, 422)
+    assert large.text.startswith('{"error":{"code":"too_large","message":')
+    assert small.text.startswith('{"error":{"code":')
+
+
 async def test_options_lists_every_method_of_a_path(api: Web) -> None:
     response = await api.http.request("OPTIONS", f"{API}/some-id")
     assert response.status_code == 405
