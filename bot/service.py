@@ -100,7 +100,7 @@ class Conversations:
                 await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF, 0.002 * attempt)))
             stored = known if attempt == 0 and known is not None else await self.store.get(key)
             if stored is None and not create:
-                raise ConversationGone(key[:8])
+                raise ConversationGone()
             state = stored.state if stored else None
             if state is None and not isinstance(event, Start):
                 turn = self.engine.turn(None, event)

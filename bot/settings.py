@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     retention_days: int = 30
     log_format: str = "text"
     log_level: str = "INFO"
-    #: Sites that may frame /chat (the widget's host sites), besides this site itself.
+    #: Sites that may frame /chat (the widget's host sites). Unset or blank: this site only
+    #: ('self'); a list replaces that default (add 'self' to it to keep this site).
     frame_ancestors: str = "'self'"
     telegram_bot_username: str = ""
     #: Web API requests per minute per client address / per conversation (None: built-in

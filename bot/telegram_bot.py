@@ -558,7 +558,7 @@ class TelegramChannel:
             return
         key = self._pseudonym(update.effective_user.id)
         first = self._note_failure(update.update_id)
-        log.error("update failed for %s…: %s%s", key[:8], name, where)
+        log.error("update failed: %s%s", name, where)
         chat = update.effective_chat
         if not first or chat is None:
             return  # this person already has an apology for this update
@@ -568,7 +568,7 @@ class TelegramChannel:
         try:
             sent = await context.bot.send_message(chat.id, self._t(lang, text))
         except TelegramError as failure:
-            log.error("could not apologise to %s…: %s", key[:8], type(failure).__name__)
+            log.error("could not apologise: %s", type(failure).__name__)
             return
         if memory is not None:
             memory.remember(sent)

@@ -184,6 +184,16 @@ def database_leaks(db: Path, secrets: dict[str, str]) -> dict[str, list[str]]:
     return found
 
 
+def key_fragments(haystack: str, key: str, size: int = 8) -> list[str]:
+    """Return every `size`-character piece of a pseudonym `key` that occurs in `haystack`.
+
+    A log line with a prefix (or any other piece) of a pseudonym can be matched to the
+    conversation by anyone who has the database: none may appear.
+    """
+    pieces = {key[i : i + size] for i in range(len(key) - size + 1)}
+    return sorted(piece for piece in pieces if piece in haystack)
+
+
 def record_text(record: logging.LogRecord) -> str:
     """Return a log record as a handler would print it, with any traceback."""
     return logging.Formatter("%(levelname)s %(name)s: %(message)s").format(record)

@@ -2,19 +2,20 @@
 
 Headers and API answers (L-6), slow and unauthenticated bodies (L-7), idle web chats
 (L-2), secrets and the data folder at rest (M-2, L-4, L-5), logs (M-2), the shared
-webhook secret (M-7), `serve` refusing unsafe or impossible starts, and the compose file
-(M-7, L-9).
+webhook secret (M-7), `serve` refusing unsafe or impossible starts, the compose file
+(M-7, L-9) and the lock file (L-8).
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import re
 import socket
 import stat
 import subprocess
 import sys
 import time
+import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,9 +31,16 @@ from bot.pseudonym import pseudonym
 from bot.settings import SecretFileError, Settings, _kept_secret
 from bot.web import middleware
 from bot.web.app import create_app
-from tests.privacy_helpers import Serve, free_port, subprocess_env
+from tests.privacy_helpers import (
+    Serve,
+    free_port,
+    key_fragments,
+    production_log_levels,
+    record_text,
+    subprocess_env,
+)
 from tests.web_helpers import *  # noqa: F403
-from tests.web_helpers import LiveServer, Web, settings_for
+from tests.web_helpers import LiveServer, Web, auth, settings_for
 
 API = "/api/v1/conversations"
 LONG = "a-long-enough-secret-0123456789abcdef"
@@ -59,6 +67,26 @@ async def test_a_missing_token_is_401_even_with_a_bad_body(api: Web) -> None:
     """Credentials first: a stranger learns nothing about what the body should be."""
     response = await api.http.post(f"{API}/some-id/messages", json={"both": 1})
     assert response.status_code == 401
+
+
+async def test_a_422_does_not_echo_a_field_name_the_client_chose(api: Web) -> None:
+    """I-2: an unknown field's name is the client's text (here a name and a number)."""
+    chosen = "Olena Kovalenko +380501234567"
+    response = await api.http.post(API, json={chosen: 1, "lang": "en"})
+    assert response.status_code == 422
+    assert "Kovalenko" not in response.text and "380501234567" not in response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_a_413_has_the_same_compact_shape_as_every_other_error(api: Web) -> None:
+    """I-2: the body limit's answer is written like the app's other errors."""
+    large = await api.http.post(
+        API, content=b"x" * 20000, headers={"Content-Type": "application/json"}
+    )
+    small = await api.http.post(API, json={"lang": ""})
+    assert (large.status_code, small.status_code) == (413, 422)
+    assert large.text.startswith('{"error":{"code":"too_large","message":')
+    assert small.text.startswith('{"error":{"code":')
 
 
 async def test_options_lists_every_method_of_a_path(api: Web) -> None:
@@ -215,6 +243,7 @@ async def test_database_and_data_folder_are_private(tmp_path: Path) -> None:
 
 
 def test_log_lines_carry_no_pseudonym_fragments() -> None:
+    """The handler's filter, a last line of defence, blanks a prefix should a caller log one."""
     key = pseudonym(LONG.encode(), "telegram", 424242002)
     record = logging.LogRecord(
         "bot.telegram_bot",
@@ -228,6 +257,31 @@ def test_log_lines_carry_no_pseudonym_fragments() -> None:
     NoIdentifiers().filter(record)
     line = record.getMessage()
     assert key[:8] not in line and "update failed for" in line and "X" in line
+
+
+async def test_web_steps_log_no_pseudonym_fragment(
+    api: Web, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """M-2: a web conversation's log lines, a crashed step's too, name no piece of its key."""
+    caplog.set_level(logging.DEBUG)
+    with production_log_levels():
+        conversation = await api.start("en")
+        key = pseudonym(api.app.state.pseudonym_key, "web", conversation["id"])
+        first = await api.http.get(f"{API}/{conversation['id']}", headers=auth(conversation))
+        choice = first.json()["messages"][-1]["choices"][0]["id"]
+        assert (await api.send(conversation, choice=choice)).status_code == 200
+        assert (await api.send(conversation, text="they took my passport")).status_code == 200
+
+        async def crash(key: str, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"step failed for {key} ({key[:8]}…)")
+
+        monkeypatch.setattr(api.service, "handle", crash)
+        assert (await api.send(conversation, choice=choice)).status_code == 500
+    logged = "\n".join(record_text(r) for r in caplog.records)
+    assert "/messages 200" in logged and "unhandled RuntimeError" in logged
+    for private in (conversation["id"], conversation["token"], "passport"):
+        assert private not in logged
+    assert key_fragments(logged, key) == []
 
 
 # ---------------------------------------------------------------- serve (M-2, rough edges)
@@ -289,6 +343,46 @@ async def test_a_normal_stop_ends_with_status_0(tmp_path: Path) -> None:
         assert "Traceback" not in server.output()
 
 
+def readme_commands() -> list[str]:
+    """Return every command README.md shows in backticks that runs a module of the project."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    module = re.compile(r"\bpython3? -m (?:bot|bench)\b")
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", readme, flags=re.M | re.S)
+    found = [
+        line.split("#")[0].strip()
+        for block in blocks
+        for line in block.splitlines()
+        if module.search(line.split("#")[0])
+    ]
+    prose = re.sub(r"^```.*?^```", "", readme, flags=re.M | re.S)
+    found += [c for c in re.findall(r"`([^`]+)`", prose) if module.search(c)]
+    # Leave out the generic forms (`python -m bot …`, `… -m bot <command>`).
+    return [" ".join(c.split()) for c in found if "…" not in c and "<command>" not in c]
+
+
+def test_readme_commands_work_as_written_after_the_quick_start() -> None:
+    """Rough edge: each is run from the project's .venv, and names options that exist."""
+    commands = readme_commands()
+    assert len(commands) >= 8, commands
+    helps: dict[str, str] = {}
+    for command in commands:
+        assert command.startswith(".venv/bin/python -m "), command
+        assert "|" not in command, f"a shell would read '|' as a pipe: {command}"
+        words = command.split()
+        if words[2] != "bot":
+            continue
+        sub = words[3]
+        if sub not in helps:
+            done = subprocess.run(
+                [sys.executable, "-m", "bot", sub, "--help"],
+                cwd=ROOT, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 0, (command, done.stderr)
+            helps[sub] = done.stdout
+        for option in (w for w in words[4:] if w.startswith("--")):
+            assert option in helps[sub], f"{command}: `{sub}` has no {option}"
+
+
 # ---------------------------------------------------------------------------- compose (M-7, L-9)
 
 
@@ -306,13 +400,47 @@ def test_compose_has_no_default_passwords_and_keeps_addresses_out() -> None:
     }
 
 
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==[A-Za-z0-9.+!-]+(\s*;[^-]*)?(?=\s|$)")
+_HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}(?=\s|$)")
+
+
+def lock_entries(text: str) -> list[str]:
+    """Return the requirement entries of a lock file, continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", text)
+    lines = (line.strip() for line in joined.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def unhashed(text: str) -> list[str]:
+    """Return every entry that is not an exact pin carrying at least one sha256 hash."""
+    return [e for e in lock_entries(text) if not (_PIN.match(e) and _HASH.search(e))]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_check_sees_one_entry_without_a_hash() -> None:
+    hashed = "a==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"
+    assert unhashed("# comment\n" + hashed) == []
+    assert unhashed(hashed + "b==2.0\n") == ["b==2.0"]
+    assert unhashed(hashed + "c>=1 \\\n    --hash=sha256:" + "1" * 64 + "\n") != []
+    assert unhashed(hashed + "d==1 \\\n    --hash=sha256:abc\n") != []
+
+
 def test_lock_file_pins_every_dependency_with_hashes() -> None:
-    """L-8: the image and CI install exactly what was reviewed."""
+    """L-8: the image and CI install exactly what was reviewed, each entry with its hash."""
     lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
-    pins = [line for line in lock.splitlines() if "==" in line and not line.startswith("#")]
-    assert pins and all("--hash=sha256:" in lock for _ in pins)
-    for name in ("fastapi", "uvicorn", "sqlalchemy", "python-telegram-bot", "asyncpg"):
-        assert any(line.lower().startswith(name + "==") for line in pins), name
+    entries = lock_entries(lock)
+    assert len(entries) >= 30
+    assert unhashed(lock) == []
+    pinned = {_canonical(_PIN.match(e).group(1)) for e in entries}  # type: ignore[union-attr]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["postgres"]]
+    for requirement in wanted:
+        name = _canonical(re.match(r"[A-Za-z0-9._-]+", requirement).group(0))  # type: ignore[union-attr]
+        assert name in pinned, f"{name} is a dependency but not in requirements.lock"
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "--require-hashes" in dockerfile
-    assert os.path.basename("requirements.lock") in dockerfile
+    assert "pip install --require-hashes" in dockerfile and "requirements.lock" in dockerfile
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements.lock" in ci

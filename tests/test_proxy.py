@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -282,6 +283,38 @@ def test_plain_http_redirects_and_https_sends_hsts(deployment) -> None:
     assert secure.status_code == 200
     assert "max-age=31536000" in secure.headers["strict-transport-security"]
     assert "server" not in secure.headers or "nginx/" not in secure.headers["server"]
+
+
+def readme_checks() -> list[str]:
+    """Return the `curl` commands of README's "5. Check" step, as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    step = readme.split("**5. Check**", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"`(curl [^`]+)`", step)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_readmes_deployment_check_works_as_written(deployment) -> None:
+    """README step 5, run against the shipped proxy: GET, since the app does not serve HEAD."""
+    proxy, _apps = deployment
+    commands = readme_checks()
+    assert len(commands) == 2, commands
+    outputs = []
+    for command in commands:
+        args = shlex.split(command)
+        assert "-I" not in args and "--head" not in args, command
+        args = [a.replace("https://chat.example.org", proxy.https) for a in args]
+        args = [a.replace("http://chat.example.org", proxy.http) for a in args]
+        done = subprocess.run(
+            [args[0], "--insecure", *args[1:]], capture_output=True, text=True, timeout=20
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    headers, redirect = outputs
+    assert headers.startswith("HTTP/1.1 200"), headers
+    assert "strict-transport-security: max-age=31536000" in headers.lower()
+    assert redirect.strip() == "301"
+    # Why the README says GET: HEAD is answered 405 by the app behind the proxy.
+    assert httpx.head(f"{proxy.https}/chat", verify=False, timeout=5).status_code == 405
 
 
 def test_admin_cookie_is_secure_behind_the_proxy(deployment) -> None:

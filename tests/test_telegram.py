@@ -51,6 +51,7 @@ from bot.telegram_render import (
     split_text,
     utf16_length,
 )
+from tests.privacy_helpers import key_fragments, production_log_levels, record_text
 from tests.telegram_builders import TgUser, command, group_message, media, message, photo, press
 from tests.telegram_standin import TOKEN, BotApiStandIn, serve
 
@@ -596,13 +597,39 @@ async def test_a_crash_for_one_person_does_not_stop_another(
             await bot.deliver_at_once([message(victim, secret_text), command(other, "start")])
         assert standin.texts(victim.id)[-1] == t(engine, "ru", APOLOGY)
         assert t(engine, "lt", "Choose your language:") in standin.texts(other.id)[-1]
-        logged = "\n".join(r.getMessage() for r in caplog.records)
+        logged = "\n".join(record_text(r) for r in caplog.records)
         assert "update failed" in logged
         for private in (str(victim.id), secret_text, "Olena", victim.username, bot.key(victim)):
             assert private not in logged
+        assert key_fragments(logged, bot.key(victim)) == []  # M-2: not even a prefix
         flaky.broken = None
         delivered = await bot.deliver(command(victim, "menu"))
         assert "menu.main.job" in delivered.last.buttons
+
+
+async def test_a_failed_update_and_a_failed_apology_log_no_pseudonym(
+    standin: BotApiStandIn,
+    api_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """M-2: the adapter's error lines name the error, never the person's pseudonym."""
+    flaky = Flaky(engine, InMemoryStore())
+    person = TgUser(604, language_code="en", username="olena_kovalenko")
+    async with running(standin, api_url, flaky, tmp_path) as bot:
+        await open_menu(bot, person, "en")
+        flaky.broken = bot.key(person)
+        standin.fail("sendMessage", times=1, status=400)  # the apology fails too
+        caplog.set_level(logging.DEBUG)
+        with production_log_levels():  # every logger as `serve` sets it, ours at DEBUG
+            await bot.deliver_at_once([message(person, "they took my passport")])
+        logged = "\n".join(record_text(r) for r in caplog.records)
+        assert "update failed: RuntimeError" in logged
+        assert "could not apologise: BadRequest" in logged
+        for private in (str(person.id), "passport", "olena_kovalenko", bot.key(person)):
+            assert private not in logged
+        assert key_fragments(logged, bot.key(person)) == []
 
 
 async def test_the_database_being_down_asks_to_try_again(polling: Harness, engine: Engine) -> None:

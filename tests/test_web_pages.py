@@ -88,7 +88,8 @@ async def test_chat_may_be_framed_only_by_the_configured_sites(
         api_response = await http.get("/healthz")
 
     policy = chat.headers["Content-Security-Policy"]
-    assert "frame-ancestors https://ngo.example https://x.example" in policy
+    # Exactly the list (as README and docs/web.md say): it replaces the default 'self'.
+    assert policy.endswith("frame-ancestors https://ngo.example https://x.example")
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert "frame-ancestors 'none'" in api_response.headers["Content-Security-Policy"]
 
@@ -112,6 +113,17 @@ async def test_chat_may_be_framed_only_by_its_own_site_by_default(api: Web) -> N
 
     assert policy.endswith("frame-ancestors 'self'")
     assert "*" not in policy
+
+
+async def test_the_site_itself_stays_only_when_listed(web_service: Any, tmp_path: Path) -> None:
+    """M-3 as documented: a FRAME_ANCESTORS list replaces 'self'; list it to keep it."""
+    settings = settings_for(tmp_path, frame_ancestors="'self' https://ngo.example")
+    app = create_app(settings, service=web_service)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        policy = (await http.get("/chat")).headers["Content-Security-Policy"]
+
+    assert policy.endswith("frame-ancestors 'self' https://ngo.example")
 
 
 async def test_widget_script_carries_its_words_and_may_load_anywhere(api: Web) -> None:

@@ -90,12 +90,21 @@ def unauthorized() -> ApiError:
     )
 
 
+UNKNOWN_FIELDS = "The body has fields this API does not know."
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return "invalid_json", "The body is not valid JSON."
     parts = []
     for error in errors[:3]:
+        if error.get("type") == "extra_forbidden":
+            # An unknown field's name is the client's own text (it may be a name or a phone
+            # number): say that there are unknown fields, never which.
+            if UNKNOWN_FIELDS not in parts:
+                parts.append(UNKNOWN_FIELDS)
+            continue
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
         # `msg` is pydantic's description; `input` (what was sent) is deliberately left out.
         text = str(error.get("msg", "")).removeprefix("Value error, ")

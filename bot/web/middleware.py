@@ -99,7 +99,7 @@ class SecurityHeaders:
 
 
 async def _send_json(send: Send, status: int, code: str, text: str) -> None:
-    body = json.dumps({"error": {"code": code, "message": text}}).encode()
+    body = json.dumps({"error": {"code": code, "message": text}}, separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",

@@ -1,4 +1,4 @@
-// Safe Abroad widget. Embed with one tag on any site:
+// Safe Abroad widget. Embed with one tag on a site listed in the bot's FRAME_ANCESTORS:
 //
 //   <script src="https://YOUR-SAFE-ABROAD/widget.js" data-lang="lt" data-campaign="x" async></script>
 //
