@@ -250,3 +250,25 @@ async def test_a_second_chat_in_the_same_page_shows_answers_live(
         assert problems == []
     finally:
         await context.close()
+
+
+async def test_quick_exit_ends_an_open_chat_and_the_counsellor_is_told(
+    relay_server: tuple[BotApiStandIn, Serve], chromium: Any
+) -> None:
+    standin, server = relay_server
+    context, page, _problems = await new_page(chromium)
+    # The neutral site is not on the loopback; answer for it, as the network is off.
+    await context.route(
+        "https://www.google.com/**",
+        lambda route: route.fulfill(body="<title>Google</title>neutral", content_type="text/html"),
+    )
+    try:
+        await page.goto(f"{server.url}/chat?lang=en")
+        await page.get_by_test_id("message").first.wait_for()
+        thread = await agree_to_relay(page, standin)
+        await page.get_by_test_id("quick-exit").click()
+        await page.wait_for_url("https://www.google.com/")
+        await wait_until(lambda: PERSON_LEFT in _topic(standin, thread))
+        await wait_until(lambda: standin.topics[(DESK_CHAT, thread)]["closed"])
+    finally:
+        await context.close()
