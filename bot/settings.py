@@ -223,6 +223,30 @@ class Settings(BaseSettings):
             problems.append("RELAY_BUS=postgres needs a PostgreSQL DATABASE_URL")
         return problems
 
+    def counsellor_warnings(self) -> list[str]:
+        """Say when the relay is half configured and therefore off without a word.
+
+        A warning, not a problem: clearing COUNSELLOR_CHAT_ID is how an NGO pauses the
+        relay, and `serve` must still start then.
+        """
+        if self.counsellor_chat_id is not None:
+            return []
+        named = [
+            name
+            for name, value in (
+                ("COUNSELLOR_ORGANISATION", self.counsellor_organisation),
+                ("COUNSELLOR_HOURS", self.counsellor_hours),
+                ("COUNSELLOR_LANGUAGES", self.counsellor_languages),
+            )
+            if value.strip()
+        ]
+        if not named:
+            return []
+        return [
+            f"{', '.join(named)} set but COUNSELLOR_CHAT_ID is not: "
+            '"Write to a counsellor" is off until it is'
+        ]
+
     def production_problems(self, workers: int = 1) -> list[str]:
         """Say what a production-like set-up must configure instead of generating it.
 

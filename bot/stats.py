@@ -276,6 +276,7 @@ def build_report(
             "Help contacts shown, urgent or not",
             _sum(handoffs, lambda e: "urgent" if e.value.endswith(":urgent") else "not urgent"),
         ),
+        *relay_tables(by_name),
         count_table(
             "activity",
             "Other use",
@@ -287,6 +288,31 @@ def build_report(
         ),
     ]
     return Report(since, campaign, tuple(tables))
+
+
+def relay_tables(by_name: Mapping[str, list[EventCount]]) -> list[Table]:
+    """Publish "Write to a counsellor": chats requested, how soon they were first answered,
+    and how often someone asked outside hours.
+
+    Requested and answered are one split of one total (not answered, answered within <5m,
+    5-15m, 15-60m, 60m+), never two tables: answered printed next to requested would give
+    away an unanswered count of 1 to 4, and a split is suppressed as a whole. Answered is
+    counted by its time bucket (noted together with each first answer). A chat requested
+    late one week and answered early the next can leave a week with more answered than
+    requested; "not answered" is then 0 and the total is what was answered.
+    """
+    relay = _sum(by_name.get("relay", []), _value)
+    waits = _sum(by_name.get("relay_wait", []), _value)
+    chats = {f"answered {bucket}": n for bucket, n in waits.items()}
+    chats["not answered"] = max(relay["requested"] - sum(waits.values()), 0)
+    return [
+        split_table("relay_chats", "Counsellor chats requested, by time to first answer", chats),
+        count_table(
+            "relay_outside_hours",
+            "Counsellor chats asked for outside hours",
+            {"asked outside hours": relay["outside_hours"]},
+        ),
+    ]
 
 
 def _value(event: EventCount) -> str:

@@ -308,8 +308,11 @@ def launch_checklist(dialogs: Path = DIALOGS_DIR) -> list[str]:
     ]
 
 
-def check_settings() -> list[str]:
-    """Check the configuration that content cannot: the counsellor relay's settings."""
+def check_settings() -> tuple[list[str], list[str]]:
+    """Check the configuration that content cannot: the counsellor relay's settings.
+
+    Returns (problems, warnings); a half-configured relay that is simply off is a warning.
+    """
     from pydantic import ValidationError
 
     from bot.settings import Settings
@@ -317,11 +320,15 @@ def check_settings() -> list[str]:
     try:
         settings = Settings()
     except ValidationError as error:
-        return [
+        problems = [
             f"settings: {'.'.join(str(p) for p in e['loc']).upper()} {e['msg']}"
             for e in error.errors()
         ]
-    return [f"settings: {problem}" for problem in settings.counsellor_problems()]
+        return problems, []
+    return (
+        [f"settings: {problem}" for problem in settings.counsellor_problems()],
+        [f"settings: {warning}" for warning in settings.counsellor_warnings()],
+    )
 
 
 def validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -352,7 +359,9 @@ def validate_command(args: argparse.Namespace) -> int:
     problems += check_numbers(args.locales)
     if flows and not data_problems and not catalog_problems:
         problems += check_buttons(args.dialogs, args.locales)
-    problems += check_settings()
+    settings_problems, settings_warnings = check_settings()
+    problems += settings_problems
+    warnings += settings_warnings
     if getattr(args, "launch", False):
         problems += launch_checklist(args.dialogs)
     for warning in warnings:

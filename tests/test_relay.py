@@ -19,9 +19,16 @@ import pytest
 
 from bot import LANGUAGES
 from bot.counsellor import Desk
-from bot.model import NoPickup, Pick, Start
+from bot.model import NoPickup, Pick, SetLanguage, Start, Text
 from bot.relay import Hub, Relay, payloads, seal, seal_key, unseal
-from bot.relay_dialog import CLOSED_NOW, COUNSELLOR, COUNSELLOR_ENDED, ENDED, NO_PICKUP
+from bot.relay_dialog import (
+    CLOSED_NOW,
+    COUNSELLOR,
+    COUNSELLOR_ENDED,
+    ENDED,
+    HOURS_YOURS,
+    NO_PICKUP,
+)
 from bot.relay_store import MemoryRoutes
 from bot.service import Conversations
 from bot.store import InMemoryStore
@@ -296,3 +303,26 @@ async def test_web_person_receives_the_answer_live(
             # Erasing ends the relay and tells the counsellor.
             assert (await client.delete(path, headers=auth)).status_code == 204
             assert "The person left the chat" in topic_texts(standin, thread)[-1]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_the_hours_are_shown_in_the_persons_own_time(engine, lang: str) -> None:
+    """Vilnius answers 09:00-18:00 (UTC+3 in June); someone who says they are in London
+    (UTC+1) reads 07:00-16:00 as their own time, on the consent screen and outside hours."""
+    desk = make_desk()
+    yours = twin_words = None
+    for now in (OPEN, CLOSED):
+        twin = engine.with_desk(desk, Clock(now))
+        state, _ = twin.advance(None, Start(lang=lang))
+        state = twin.turn(state, Text("they took my passport, I am in London")).state
+        state = twin.turn(state, SetLanguage(lang)).state
+        assert (state["country"], state["lang"]) == ("GB", lang)
+        turn = twin.turn(state, Pick("relay"))
+        shown = "\n".join([turn.lead or "", *(r.text for r in turn.replies)])
+        assert "07:00–16:00" in shown and "UTC+1" in shown, shown
+        assert "09:00" not in shown and "UTC+3" not in shown, shown
+        if now is OPEN:
+            twin_words = twin.translator.gettext(lang, HOURS_YOURS)
+            yours = twin_words.split("{zone}")[0].split("(")[-1].strip(" ,")
+            assert yours and yours in shown, "the person is told it is their own time"
+    assert lang == "en" or twin_words != HOURS_YOURS

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.relay import PERSON_LEFT
 from bot.relay_dialog import AGREE, WRITE
 from bot.telegram_bot import SECRET_HEADER
 from tests.privacy_helpers import Serve, subprocess_env, wait_until
@@ -191,3 +192,83 @@ async def test_the_widget_shows_a_counsellors_answer_live(
     finally:
         await context.close()
         await asyncio.to_thread(site.close)
+
+
+async def end_chat_is_shown(chat: Any) -> bool:
+    return await chat.get_by_test_id("choice").filter(has_text="End chat").count() == 1
+
+
+async def test_end_chat_stays_while_connected_and_the_counsellor_sees_the_person_leave(
+    relay_server: tuple[BotApiStandIn, Serve], chromium: Any
+) -> None:
+    """Neither the person's own messages nor an answer take the "End chat" button away."""
+    standin, server = relay_server
+    context, page, problems = await new_page(chromium)
+    try:
+        await page.goto(f"{server.url}/chat?lang=en")
+        await page.get_by_test_id("message").first.wait_for()
+        thread = await agree_to_relay(page, standin)
+        await page.get_by_test_id("chat-input").fill("is anyone there?")
+        await page.get_by_test_id("chat-send").click()
+        await wait_until(lambda: "is anyone there?" in _topic(standin, thread))
+        assert await end_chat_is_shown(page)
+        await counsellor_says(server, standin, thread, "I am here.")
+        await page.get_by_test_id("message").filter(has_text="I am here.").wait_for()
+        assert await end_chat_is_shown(page)
+
+        await page.get_by_test_id("choice").filter(has_text="End chat").click()
+        await page.get_by_test_id("message").filter(has_text="Chat ended").wait_for()
+        await wait_until(lambda: PERSON_LEFT in _topic(standin, thread))
+        assert not await end_chat_is_shown(page)
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_a_second_chat_in_the_same_page_shows_answers_live(
+    relay_server: tuple[BotApiStandIn, Serve], chromium: Any
+) -> None:
+    """End the first chat, start another: the new counsellor's first answer still shows."""
+    standin, server = relay_server
+    context, page, problems = await new_page(chromium)
+    try:
+        await page.goto(f"{server.url}/chat?lang=en")
+        await page.get_by_test_id("message").first.wait_for()
+        first = await agree_to_relay(page, standin)
+        for text in ("First answer one.", "First answer two."):
+            await counsellor_says(server, standin, first, text)
+            await page.get_by_test_id("message").filter(has_text=text).wait_for()
+        await click_choice(page, "End chat")
+
+        second = await agree_to_relay(page, standin)
+        assert second != first
+        await page.evaluate("window.__notReloaded = true")
+        await counsellor_says(server, standin, second, "Second chat, first answer.")
+        answer = page.get_by_test_id("message").filter(has_text="Second chat, first answer.")
+        await answer.wait_for(timeout=10_000)
+        assert await page.evaluate("window.__notReloaded === true")
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_quick_exit_ends_an_open_chat_and_the_counsellor_is_told(
+    relay_server: tuple[BotApiStandIn, Serve], chromium: Any
+) -> None:
+    standin, server = relay_server
+    context, page, _problems = await new_page(chromium)
+    # The neutral site is not on the loopback; answer for it, as the network is off.
+    await context.route(
+        "https://www.google.com/**",
+        lambda route: route.fulfill(body="<title>Google</title>neutral", content_type="text/html"),
+    )
+    try:
+        await page.goto(f"{server.url}/chat?lang=en")
+        await page.get_by_test_id("message").first.wait_for()
+        thread = await agree_to_relay(page, standin)
+        await page.get_by_test_id("quick-exit").click()
+        await page.wait_for_url("https://www.google.com/")
+        await wait_until(lambda: PERSON_LEFT in _topic(standin, thread))
+        await wait_until(lambda: standin.topics[(DESK_CHAT, thread)]["closed"])
+    finally:
+        await context.close()

@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -191,6 +192,53 @@ def test_report_counts_what_the_engine_notes():
     urgency = report.table("handoffs_by_urgency")
     assert urgency.total_shown == "11" and urgency.get("urgent").shown == SMALL
     assert report.table("activity").get("erase used").shown == SMALL
+
+
+def relay_events(outside: int) -> list[EventCount]:
+    """40 chats asked for: 20 first answered within 5 minutes, 9 and 8 later, 3 never."""
+    return [
+        event("relay", 40, value="requested"),
+        event("relay", 37, value="answered"),
+        event("relay_wait", 20, value="<5m"),
+        event("relay_wait", 9, value="5-15m"),
+        event("relay_wait", 8, value="15-60m"),
+        event("relay", outside, value="outside_hours"),
+    ]
+
+
+async def test_counsellor_chats_are_published_with_small_counts_hidden():
+    """What an NGO reads about "Write to a counsellor", in the report and on the dashboard:
+    the 3 chats nobody answered are not 40 - 20 - 9 - 8 on any page."""
+    from bot.web.admin import _dashboard_body
+
+    store = await stored(relay_events(outside=7))
+    report = await load_report(store, known=KNOWN, today=TODAY_FOR_TEST)
+    chats = report.table("relay_chats")
+    assert chats.total_shown == "40"
+    assert {row.key: row.shown for row in chats.rows} == {
+        "answered <5m": "20",
+        "answered 5-15m": MASKED,
+        "answered 15-60m": MASKED,
+        "not answered": SMALL,
+    }
+    assert what_a_reader_can_work_out(chats) == [{1, 2, 3, 4}]
+    assert report.table("relay_outside_hours").get("asked outside hours").shown == "7"
+    assert {"relay_chats", "relay_outside_hours"} <= {
+        table["name"] for table in json.loads(render_json(report))["tables"]
+    }
+    page = _dashboard_body(report, {}, [])
+    panel = page[page.index("<h2>Write to a counsellor</h2>") :].split("</section>")[0]
+    assert "answered &lt;5m" in panel and "asked outside hours" in panel
+    assert re.findall(r">([1-4])<", panel) == []
+
+    quiet = await load_report(
+        await stored(relay_events(outside=3)), known=KNOWN, today=TODAY_FOR_TEST
+    )
+    assert quiet.table("relay_outside_hours").get("asked outside hours").shown == "0"
+    # Only once counsellors were asked for is there a panel at all.
+    assert "Write to a counsellor" not in _dashboard_body(
+        build_report([], KNOWN, weekly=True), {}, []
+    )
 
 
 def published_cells(csv_text: str) -> list[str]:

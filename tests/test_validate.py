@@ -19,6 +19,7 @@ from bot.validate import (
     check_data,
     check_glossaries,
     check_risk_levels,
+    check_settings,
     launch_checklist,
     validate_command,
 )
@@ -178,3 +179,75 @@ def test_a_level_named_otherwise_fails(tmp_path):
     risk = dialogs / "risk.yaml"
     risk.write_text(risk.read_text(encoding="utf-8").replace("Risk: CRITICAL.", "Risk: URGENT."))
     assert any("must start with one of" in p for p in check_risk_levels(dialogs))
+
+
+# ------------------------------------------------------------------ counsellor settings
+
+DESK = {
+    "COUNSELLOR_CHAT_ID": "-1001234567890",
+    "COUNSELLOR_ORGANISATION": "Caritas Lietuva",
+    "COUNSELLOR_HOURS": "mon-fri 09:00-18:00, sat 10:00-14:00",
+    "COUNSELLOR_TIMEZONE": "Europe/Vilnius",
+    "COUNSELLOR_LANGUAGES": "lt, ru, en",
+    "TELEGRAM_BOT_TOKEN": "123456:test-token",
+}
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path):
+    """Set the environment as an NGO would (no .env file is read from tmp_path)."""
+    monkeypatch.chdir(tmp_path)
+    for name in (*DESK, "COUNSELLOR_WAIT_MINUTES", "RELAY_BUS", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def apply(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return apply
+
+
+def test_a_working_counsellor_desk_passes(settings_env):
+    settings_env(**DESK)
+    assert check_settings() == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"COUNSELLOR_HOURS": "weekdays 9 to 6"}, "COUNSELLOR_HOURS: cannot read"),
+        ({"COUNSELLOR_HOURS": "mon-fri 18:00-09:00"}, "does not end after it starts"),
+        ({"COUNSELLOR_HOURS": ""}, "COUNSELLOR_HOURS is empty"),
+        ({"COUNSELLOR_LANGUAGES": "de, en"}, "COUNSELLOR_LANGUAGES must list some of lt, ru"),
+        ({"COUNSELLOR_LANGUAGES": ""}, "COUNSELLOR_LANGUAGES must list"),
+        ({"COUNSELLOR_ORGANISATION": " "}, "COUNSELLOR_ORGANISATION is empty"),
+        ({"COUNSELLOR_CHAT_ID": "1234567"}, "COUNSELLOR_CHAT_ID must be a group's id"),
+        ({"COUNSELLOR_CHAT_ID": "@caritas"}, "COUNSELLOR_CHAT_ID"),
+        ({"COUNSELLOR_TIMEZONE": "Europe/Vilnus"}, "unknown time zone 'Europe/Vilnus'"),
+        ({"COUNSELLOR_WAIT_MINUTES": "0"}, "COUNSELLOR_WAIT_MINUTES must be at least 1"),
+        ({"TELEGRAM_BOT_TOKEN": ""}, "COUNSELLOR_CHAT_ID needs TELEGRAM_BOT_TOKEN"),
+    ],
+)
+def test_a_broken_counsellor_desk_is_reported(settings_env, change, complaint):
+    settings_env(**{**DESK, **change})
+    problems, _warnings = check_settings()
+    assert len(problems) == 1 and complaint in problems[0], problems
+
+
+def test_a_desk_without_its_chat_id_is_a_warning_not_silence(settings_env, capsys):
+    """Clearing the chat id pauses the relay (serve still starts); validate says it is off."""
+    settings_env(**{**DESK, "COUNSELLOR_CHAT_ID": ""})
+    assert _run(LOCALES_DIR) == 0
+    out = capsys.readouterr().out
+    assert (
+        "warning: settings: COUNSELLOR_ORGANISATION, COUNSELLOR_HOURS, COUNSELLOR_LANGUAGES "
+        'set but COUNSELLOR_CHAT_ID is not: "Write to a counsellor" is off until it is'
+    ) in out
+
+
+def test_validate_fails_on_a_broken_desk(settings_env, capsys):
+    settings_env(**{**DESK, "COUNSELLOR_HOURS": "9-18", "COUNSELLOR_LANGUAGES": "lt,pl"})
+    assert _run(LOCALES_DIR) == 1
+    out = capsys.readouterr().out
+    assert "settings: COUNSELLOR_HOURS: cannot read '9-18'" in out
+    assert "settings: COUNSELLOR_LANGUAGES must list some of lt, ru, uk, en (unknown: pl)" in out

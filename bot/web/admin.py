@@ -786,6 +786,15 @@ def _filter_form(since: date | None, campaign: str | None, known: dict[str, Camp
     )
 
 
+def _relay_panel(report: Report) -> list[str]:
+    """ "Write to a counsellor" as published (bot.stats.relay_tables); none while unused."""
+    chats, outside = report.table("relay_chats"), report.table("relay_outside_hours")
+    if chats.total_shown == "0" and all(row.shown == "0" for row in outside.rows):
+        return []
+    title = "Counsellor chats requested, by time to first answer"
+    return [_panel("Write to a counsellor", _chart(chats, title) + _small_table(outside))]
+
+
 def _dashboard_body(report: Report, known: dict[str, Campaign], problems: list[str]) -> str:
     conversations = report.table("conversations_by_week")
     started, completed = report.table("flows_started"), report.table("flows_completed")
@@ -832,6 +841,7 @@ def _dashboard_body(report: Report, known: dict[str, Campaign], problems: list[s
     for name in ("conversations_by_channel", "handoffs_by_country", "handoffs_by_urgency"):
         table = report.table(name)
         panels.append(_panel(table.title, _small_table(table)))
+    panels += _relay_panel(report)
     panels.append(_panel("Other use", _small_table(report.table("activity"))))
     scope = report.campaign or "all campaigns"
     period = f"since {report.since.isoformat()}" if report.since else "all time"

@@ -222,8 +222,21 @@
 
   // -- rendering (text only: nothing from the server is ever parsed as HTML) ----------
 
-  function dropOldChoices() {
-    for (const group of log.querySelectorAll(".choices")) group.remove();
+  // Old buttons go when new ones come. While a counsellor chat is open, its "End chat"
+  // stays (moved below the newest message) through the messages that bring no buttons of
+  // their own: the person's forwarded text and the counsellor's answers; leaving must stay
+  // one tap away.
+  function dropOldChoices(keepRelay) {
+    let kept = null;
+    for (const group of log.querySelectorAll(".choices")) {
+      if (keepRelay && group.dataset.relay) kept = group;
+      group.remove();
+    }
+    return kept;
+  }
+
+  function relayOpen() {
+    return log.querySelector(".choices[data-relay]") !== null;
   }
 
   // Focus follows the conversation only when it was in it (a pressed choice), so the
@@ -233,18 +246,12 @@
 
   const live = { running: false, lastId: "" };
 
-  function watchForRelay(messages) {
-    const connected = (messages || []).some((m) =>
-      (m.choices || []).some((c) => c.id === "relay:end"),
-    );
-    if (connected && !live.running) listen();
-  }
-
+  // Listen while the page shows an open chat (its "End chat" button), and only then.
   async function listen() {
     if (!state.conversation) return;
     live.running = true;
     const conversation = state.conversation;
-    while (live.running && state.conversation === conversation) {
+    while (live.running && state.conversation === conversation && relayOpen()) {
       const headers = {
         Accept: "text/event-stream",
         Authorization: "Bearer " + conversation.token,
@@ -287,16 +294,21 @@
       } catch (_error) {
         // the connection dropped: try again shortly
       }
-      if (ended) break;
+      if (ended) {
+        // That chat closed. A next chat numbers its messages from 1 again, so forget the
+        // last number seen, or its first answers would be taken for repeats and dropped.
+        live.lastId = "";
+        if (!relayOpen()) break;
+      }
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
     live.running = false;
   }
 
   function show(messages, takeFocus) {
-    watchForRelay(messages);
     const hadFocusInLog = takeFocus || log.contains(document.activeElement);
-    dropOldChoices();
+    const bringsChoices = (messages || []).some((m) => m.choices && m.choices.length);
+    const keptRelay = dropOldChoices(!bringsChoices);
     let first = null;
     let lastChoices = null;
     for (const message of messages || []) {
@@ -308,6 +320,8 @@
         log.append(lastChoices);
       }
     }
+    if (keptRelay) log.append(keptRelay);
+    if (relayOpen() && !live.running) listen();
     if (first) log.scrollTop = Math.max(0, first.offsetTop - 12);
     if (hadFocusInLog) {
       const target = lastChoices ? lastChoices.querySelector("button") : input;
@@ -383,6 +397,7 @@
   function choiceGroup(choices) {
     const group = element("div", "choices");
     group.setAttribute("role", "group");
+    if (choices.some((choice) => choice.id === "relay:end")) group.dataset.relay = "1";
     for (const choice of choices) {
       const button = element("button", "", String(choice.label));
       button.type = "button";
@@ -402,7 +417,8 @@
   }
 
   function showStatus(text, offerRestart) {
-    dropOldChoices();
+    // A passing problem (network, too long) leaves an open chat's "End chat" in place.
+    const keptRelay = dropOldChoices(!offerRestart);
     const node = element("div", "status");
     node.append(element("p", "", text));
     if (offerRestart) {
@@ -417,6 +433,7 @@
       again.focus({ preventScroll: true });
     } else {
       log.append(node);
+      if (keptRelay) log.append(keptRelay);
     }
     log.scrollTop = log.scrollHeight;
   }
