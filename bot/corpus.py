@@ -43,6 +43,9 @@ class Example:
     urgent: bool
     danger: bool
     batch: str
+    #: from a batch that over-samples one kind of message (`sampled: true`): it teaches the
+    #: model, but thresholds and figures are chosen on the natural mix of the other batches
+    sampled: bool = False
 
     @property
     def split(self) -> str:
@@ -72,6 +75,7 @@ def read_file(path: Path, batch: str | None = None) -> list[Example]:
     if not isinstance(data, dict) or data.get("kind") not in ("corpus", "devset"):
         raise CorpusError(f"{path.name}: must start with `kind: corpus` (or devset)")
     batch = batch or str(data.get("batch") or path.stem)
+    sampled = data.get("sampled") is True
     items = data.get("items")
     if not isinstance(items, list):
         raise CorpusError(f"{path.name}: `items` must be a list")
@@ -90,7 +94,9 @@ def read_file(path: Path, batch: str | None = None) -> list[Example]:
         if urgent:
             cats.append("immediate_danger")
         danger = bool(cats) or bool(item.get("danger"))
-        examples.append(Example(item["text"], item["lang"], tuple(cats), urgent, danger, batch))
+        examples.append(
+            Example(item["text"], item["lang"], tuple(cats), urgent, danger, batch, sampled)
+        )
     return examples
 
 

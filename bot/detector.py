@@ -957,8 +957,11 @@ def _longest(
 #: How much surer (in logits) the model must be where a rule explained the words away
 #: ("they did NOT take my passport") before it raises an alarm the rules did not.
 #: These settings were chosen on out-of-fold scores that hold out whole batches
-#: (`bot/train.py`), never on the test split.
-EXPLAINED_MARGIN = 3.0
+#: (`bot/train.py`), never on the test split. The explained margin was raised from 3.0 to
+#: 3.5 with batch 5 (en/ru/uk-5, lt-5): on its train part, read by a model that had never
+#: seen it, 3.5 kept every one of the 28 alarms 3.0 raised on explained danger texts, and
+#: it quiets "I can't get out of bed today" once the model has read more such stories.
+EXPLAINED_MARGIN = 3.5
 #: A rule's alarm is withdrawn only when the model's danger probability is below this.
 VETO_LOGIT = float(np.log(0.15 / 0.85))
 #: The urgency score the model needs to call urgent what a rule read as past or control.

@@ -254,8 +254,9 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
     y = labels(examples)
     log(f"{len(examples)} messages, {x.shape[1]} features")
     probs = out_of_fold(x, y, [ex.batch for ex in examples])
-    # thresholds and the report from the corpus messages alone (see `features`)
-    fresh = np.array([ex.batch != "devset" for ex in examples])
+    # thresholds and the report from the corpus messages alone (see `features`), on the
+    # natural mix: a batch that over-samples one kind (`sampled: true`) only teaches
+    fresh = np.array([ex.batch != "devset" and not ex.sampled for ex in examples])
     if not fresh.any():
         fresh[:] = True
     kept = [ex for ex, f in zip(examples, fresh, strict=True) if f]
