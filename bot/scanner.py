@@ -508,7 +508,7 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         pay_words=_required(raw.get("pay_words"), sets, f"{where}.pay_words"),
         not_pay=_required(raw.get("not_pay"), sets, f"{where}.not_pay"),
         not_pay_after=re.compile(
-            rf"^[\s:–—(-]*(?:(?:for|za|за|на|uz)\s+)?(?:the\s+)?(?:{not_pay})", re.IGNORECASE
+            rf"^[\s:–—-]*(?:(?:for|za|за|на|uz)\s+)?(?:the\s+)?(?:{not_pay})", re.IGNORECASE
         ),
         net=_required(raw.get("net"), sets, f"{where}.net"),
         skilled=_required(raw.get("skilled"), sets, f"{where}.skilled"),

