@@ -268,6 +268,7 @@ class _Flag:
     why: str
     patterns: _Matcher | None = None
     exceptions: _Matcher | None = None
+    except_named: _Matcher | None = None
     except_anywhere: _Matcher | None = None
     requires_flags: tuple[str, ...] = ()
     requires: _Matcher | None = None
@@ -327,6 +328,7 @@ class _PayRules:
     net: re.Pattern[str]
     skilled: re.Pattern[str]
     no_experience: _Matcher | None
+    part_time: _Matcher | None
 
 
 @dataclass(frozen=True)
@@ -387,6 +389,7 @@ _FLAG_KEYS = {
     "why",
     "patterns",
     "except",
+    "except_named",
     "except_anywhere",
     "requires",
     "missing",
@@ -424,6 +427,7 @@ def _flag(raw: Any, sets: dict[str, Any], index: int) -> _Flag:
         why=why,  # exactly as written: it is the gettext message id
         patterns=_patterns(raw.get("patterns"), sets, f"{where}.patterns"),
         exceptions=_patterns(raw.get("except"), sets, f"{where}.except"),
+        except_named=_patterns(raw.get("except_named"), sets, f"{where}.except_named"),
         except_anywhere=_patterns(raw.get("except_anywhere"), sets, f"{where}.except_anywhere"),
         requires_flags=tuple(requires.get("flags") or ()),
         requires=_patterns(requires.get("patterns"), sets, f"{where}.requires"),
@@ -509,6 +513,7 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         net=_required(raw.get("net"), sets, f"{where}.net"),
         skilled=_required(raw.get("skilled"), sets, f"{where}.skilled"),
         no_experience=_patterns(sets.get("no_experience") and "no_experience", sets, where),
+        part_time=_patterns(sets.get("part_time") and "part_time", sets, where),
     )
 
 
@@ -724,10 +729,18 @@ class Scanner:
             return None
         assert flag.patterns is not None
         cancels: list[tuple[int, int]] | None = None
+        # `except_named` counts only when the ad names its employer (`no_company`, listed
+        # before such a flag, was not raised)
+        named = flag.except_named if "no_company" not in found else None
         for match in _all(flag.patterns, folded, starts):
-            if flag.exceptions is not None:
+            if flag.exceptions is not None or named is not None:
                 if cancels is None:
-                    cancels = [m.span() for m in _all(flag.exceptions, folded, starts)]
+                    cancels = [
+                        m.span()
+                        for rx in (flag.exceptions, named)
+                        if rx is not None
+                        for m in _all(rx, folded, starts)
+                    ]
                 if any(s < match.end() and match.start() < e for s, e in cancels):
                     continue
             if flag.unless_agreed is not None and self._agreed(flag.unless_agreed, folded, match):
@@ -761,10 +774,15 @@ class Scanner:
         mentioned = [c for c in self.countries if c.check and c.code in codes]
         unskilled = pay.no_experience is not None and _first(pay.no_experience, folded, starts)
         skilled = not unskilled and _first(pay.skilled, folded, starts) is not None
+        # the minimum per month or week is for full time: a part-time post's monthly pay
+        # is not compared with it (pay per hour still is)
+        part_time = pay.part_time is not None and _first(pay.part_time, folded, starts)
         result: dict[str, tuple[int, int]] = {}
         for amount in amounts:
             span = (amount.start, amount.end)
             verdict = self._judge(amount, mentioned, skilled)
+            if verdict == "pay_below" and part_time and amount.period != "hour":
+                verdict = None
             if verdict and verdict not in result:
                 result[verdict] = span
         return result

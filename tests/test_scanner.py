@@ -379,6 +379,68 @@ def test_housing_or_transport_from_the_salary_is_read_within_one_sentence(scanne
     assert ("deductions" in scanner.scan(text).ids) is flagged
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "URGENT! Waiters for Hotel Grand Plaza, Dover. £13.00 per hour. jobs@grandplaza.example",
+        "SKUBIAI! Padavėjai į viešbutį „Jūros vėjas“, Palanga. 8,40 € bruto per valandą.",
+        "СРОЧНО! Продавец в сеть супермаркетов «Максима», Вильнюс. Зарплата 1300 € брутто.",
+        "ТЕРМІНОВО! Касир у мережу супермаркетів «Наш Кошик», Вінниця. Зарплата 19 500 грн.",
+    ],
+)
+def test_an_urgent_heading_in_an_ad_naming_its_employer_is_not_pressure(scanner, text):
+    # batch 8: "URGENT!" over an ad that names the employer is its hurry to hire
+    assert "urgency" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # from someone who does not say who they are, the heading stays pressure
+        "URGENT! Factory work in the UK, £13.00 per hour. WhatsApp +44 7700 900123",
+        # and a departure tomorrow is pressure under any heading
+        "ТЕРМІНОВО! Робота в Польщі, виїзд завтра. Мережа супермаркетів «Наш Кошик».",
+    ],
+)
+def test_an_urgent_heading_without_an_employer_or_with_a_departure_is_urgency(scanner, text):
+    assert "urgency" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Part-time receptionist in Vilnius, UAB Medica: 700 € gross per month.",
+        "Buhalteris, pusė etato, Klaipėda, MB Skaičiai: atlygis 700 € bruto per mėnesį.",
+        "Бухгалтер на полставки в Вильнюсе, UAB Skaičiai: зарплата 700 € брутто в месяц.",
+        "Бухгалтер на пів ставки у Вільнюсі, UAB Skaičiai: зарплата 700 € брутто на місяць.",
+    ],
+)
+def test_a_part_time_monthly_wage_is_not_compared_with_the_full_time_minimum(scanner, text):
+    # batch 8: the monthly minimum is for full time; pay per hour is still compared
+    assert pay_flags(scanner, text) == set()
+    assert pay_flags(scanner, "Part-time cleaner in the UK, Shine Ltd: £10.00 per hour.") == {
+        "pay_below"
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Work in Lithuania. We lend you 300 € as an advance, repaid from your first salary "
+        "with 20% on top.",
+        "Darbas Lietuvoje. Kelionei duosime 300 € avansą, kurį grąžinsite iš pirmo atlyginimo "
+        "su 20 % mokesčiu.",
+        "Работа в Литве. Дадим аванс 300 € на дорогу, который вернёте с первой зарплаты "
+        "вместе с 20 % за обслуживание.",
+        "Робота в Литві. Видамо аванс 300 € на дорогу, який повертаєте з першої зарплати "
+        "разом з 20 % за обслуговування.",
+    ],
+)
+def test_an_advance_repaid_with_a_percentage_on_top_is_a_debt(scanner, text):
+    # batch 8: a loan from the recruiter that grows is pay_back_later
+    assert "pay_back_later" in scanner.scan(text).ids
+
+
 def test_empty_and_unrelated_text_raise_nothing(scanner):
     assert scanner.scan("").findings == ()
     assert scanner.scan("   ").findings == ()
@@ -507,6 +569,8 @@ def test_costs_are_not_read_as_pay(scanner):
         "Work in Germany, €14.50 per hour. Dormitory bed €8 per night.",
         "Work in the Netherlands, €14.71 per hour. Rent €120 per week.",
         "Darbas Vokietijoje 14,50 €/val. Dienpinigiai 14 € per dieną.",
+        # batch 8: subsistence named after the amount
+        "HGV driver, Tyne Haulage Ltd. Pay £640 per week, plus £45 per day subsistence abroad.",
     ],
 )
 def test_a_housing_price_or_per_diem_is_not_read_as_the_wage(scanner, text):
@@ -733,14 +797,15 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
     assert result.quiet_rate >= SOUND_QUIET, wrong
 
 
-#: The frozen test part as last measured (bench/README.md), never tuned on. With batch 7
-#: (another new writer) it is 59/63 = 0.94 risky flagged and 65/73 = 0.89 sound quiet: both
-#: short of the Must reach (0.95, 0.90). The figures fell because batch 7's test ads joined
-#: the part, not because the scanner got worse on the old ones: b1-b6's test ads still read
-#: 48/51 and 54/59, as when batch 6 was measured. These guard against getting worse; raise
-#: them when a measurement is better, never above what is measured.
-TEST_PART_RISKY_FLAGGED = 59 / 63
-TEST_PART_SOUND_QUIET = 65 / 73
+#: The frozen test part as last measured (bench/README.md), never tuned on. With batch 8
+#: (another new writer) it is 70/76 = 0.92 risky flagged and 81/89 = 0.91 sound quiet:
+#: risky short of the Must reach (0.95), sound above it (0.90). b1-b7's test ads still read
+#: 59/63 and 65/73, as when batch 7 was measured, and b1-b6's 48/51 and 54/59. These guard
+#: against getting worse; raise them when a measurement is better, never above what is
+#: measured.
+TEST_PART_RISKY_FLAGGED = 70 / 76
+TEST_PART_SOUND_QUIET = 81 / 89
+TEST_PART_B1_B7 = (59 / 63, 65 / 73)
 TEST_PART_B1_B6 = (48 / 51, 54 / 59)
 
 
@@ -751,10 +816,11 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch != "b7"])
-    line, recall, quiet = old.line(), old.recall, old.quiet_rate
-    assert recall >= TEST_PART_B1_B6[0] - 1e-9, line
-    assert quiet >= TEST_PART_B1_B6[1] - 1e-9, line
+    for newer, (risky, sound) in (({"b8"}, TEST_PART_B1_B7), ({"b7", "b8"}, TEST_PART_B1_B6)):
+        old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
+        line, recall, quiet = old.line(), old.recall, old.quiet_rate
+        assert recall >= risky - 1e-9, line
+        assert quiet >= sound - 1e-9, line
 
 
 @pytest.mark.parametrize(
