@@ -28,7 +28,7 @@ from bot.store import InMemoryStore, open_store
 from bot.web import admin
 from bot.web.app import create_app
 from tests.test_campaigns import decode_png
-from tests.web_helpers import LiveServer, settings_for
+from tests.web_helpers import ClosesStore, LiveServer, settings_for
 
 TOKEN = "correct-horse-battery-staple-4821"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -446,8 +446,10 @@ def live_admin(tmp_path: Path) -> Iterator[LiveServer]:
         pool.submit(asyncio.run, prepare()).result()
     from bot.store import SqlAlchemyStore
 
-    app = build_app(tmp_path, SqlAlchemyStore(url), admin_token=TOKEN, database_url=url)
-    with LiveServer(app) as server:
+    store = SqlAlchemyStore(url)
+    app = build_app(tmp_path, store, admin_token=TOKEN, database_url=url)
+    # the store's threads must be closed in the server's own loop, before it ends
+    with LiveServer(ClosesStore(app, store)) as server:
         yield server
 
 
