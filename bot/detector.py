@@ -208,6 +208,8 @@ class _Vocabulary:
     # (lang, first two letters) -> stems that may be matched with a typo
     fuzzy: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     negations: set[str] = field(default_factory=set)
+    # negations that bind to the next word only ("не верну долг": не negates верну)
+    particles: set[str] = field(default_factory=set)
     clause_words: set[str] = field(default_factory=set)
 
 
@@ -266,6 +268,7 @@ def _read(path: Path) -> dict[str, Any]:
         "rules",
         "benign",
         "negation",
+        "negation_particles",
         "clause_breaks",
         "harmless_context",
         "questions",
@@ -330,6 +333,10 @@ def _load_file(
 
     for lang, words in _per_language(data.get("negation"), path, "negation"):
         for word in words:
+            vocab.negations.add(_plain_word(word, lang))
+    for lang, words in _per_language(data.get("negation_particles"), path, "negation_particles"):
+        for word in words:
+            vocab.particles.add(_plain_word(word, lang))
             vocab.negations.add(_plain_word(word, lang))
     for lang, words in _per_language(data.get("clause_breaks"), path, "clause_breaks"):
         for word in words:
@@ -555,7 +562,9 @@ class Detector:
         # Negations and clause breaks are read from the word as typed, not from its
         # transliteration (English "a" is not the Russian conjunction "а").
         own = {token, lt}
-        negation = bool(own & vocab.negations)
+        negating = own & vocab.negations
+        # 2: a negation word; 1: a particle that negates only the word right after it
+        negation = (1 if negating <= vocab.particles else 2) if negating else 0
         if negation:
             hits.update(index.get(("neg",), ()))
         terms: dict[int, list[int]] = {}
@@ -702,7 +711,7 @@ class Detector:
 
         sentence: list[int] = []
         clause: list[int] = []
-        negation: list[bool] = []
+        negation: list[int] = []
         asked: set[int] = set()  # sentences that end with a question mark
         s = c = 0
         prev_end = 0
@@ -866,7 +875,7 @@ class Detector:
         slots: list[list[int]],
         sentence: list[int],
         clause: list[int],
-        negation: list[bool],
+        negation: list[int],
         sentence_len: dict[int, int],
         clause_len: dict[int, int],
     ) -> tuple[int, ...] | None:
@@ -907,11 +916,20 @@ def _bounds(units: list[int], first: int, last: int) -> tuple[int, int]:
 
 
 def _negated(
-    combo: tuple[int, ...], first: int, last: int, clause: list[int], negation: list[bool]
+    combo: tuple[int, ...], first: int, last: int, clause: list[int], negation: list[int]
 ) -> bool:
-    """Say whether a negation cue outside the match stands just before or inside it."""
+    """Say whether a negation cue outside the match stands just before or inside it.
+
+    A particle (`negation_particles`: не, ne) negates the next word only: it counts
+    right before the match or inside it, not two words before ("пока не верну долг": the
+    debt is not negated, the repaying is)."""
     for q in range(max(0, first - NEGATION_REACH), last):
-        if negation[q] and q not in combo and clause[q] == clause[first]:
+        if (
+            negation[q]
+            and q not in combo
+            and clause[q] == clause[first]
+            and (q >= first - 1 or negation[q] > 1)
+        ):
             return True
     return False
 
