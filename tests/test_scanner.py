@@ -840,3 +840,15 @@ def test_the_newcomers_ukrainian_cleaning_ad_for_germany_is_read_in_full(scanner
     assert sorted(scanner.scan(text).ids) == sorted(
         ["passport_kept", "pay_above", "easy_money", "no_company", "messenger_only"]
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Медична сестра до лікарні Святої Марії, Манчестер. Повна зайнятість, £29,970 на рік.",
+        "Медсестра в больницу Святой Марии, Манчестер. Полная ставка, годовая зарплата £29,970.",
+    ],
+)
+def test_a_yearly_salary_in_ukrainian_or_russian_is_not_read_as_a_month(scanner, text):
+    # "на рік" and "годовая" say the period; read per month, £29,970 was "far above"
+    assert pay_flags(scanner, text) == set()
