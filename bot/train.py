@@ -96,13 +96,13 @@ def fit(x, y: np.ndarray):
     return weights, bias
 
 
-def out_of_fold(x, y: np.ndarray, groups: list[str]) -> np.ndarray:
+def out_of_fold(x, y: np.ndarray, groups: list[str], folds: int = FOLDS) -> np.ndarray:
     """Return probabilities for every training message from models that did not see it.
 
     The folds hold out whole batches (`groups`): a batch is one writer's way of writing,
     and what the thresholds must be chosen for is a writer the model has never read. The
     development set (group "devset") is always trained on. With a single batch, the folds
-    are random rows of it.
+    are random rows of it. At most `folds` folds (one per batch when there are fewer).
     """
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
@@ -112,10 +112,10 @@ def out_of_fold(x, y: np.ndarray, groups: list[str]) -> np.ndarray:
     rest = np.flatnonzero(names != "devset")
     batches = len(set(names[rest]))
     if batches >= 2:
-        split = GroupKFold(n_splits=min(FOLDS, batches)).split(rest, groups=names[rest])
+        split = GroupKFold(n_splits=min(folds, batches)).split(rest, groups=names[rest])
     else:
-        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-        split = folds.split(rest, y[rest, 0] * 2 + y[rest, -1])
+        rows = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+        split = rows.split(rest, y[rest, 0] * 2 + y[rest, -1])
     for train, held in split:
         train, held = np.concatenate([rest[train], always]), rest[held]
         weights, bias = fit(x[train], y[train])
@@ -223,24 +223,33 @@ def oof_report(examples, found, probs, thresholds) -> str:
     return format_report(report, title="out-of-fold, train split")
 
 
-def features(examples: list[corpus.Example]):
-    """Return the text feature counts and the rules' detections and feature rows."""
+def text_matrix(texts: list[str]):
+    """Return the texts' feature rows, the feature names and their idf weights.
+
+    A row is counts x idf / sqrt(all features of the text), what `Classifier.logits`
+    computes; features seen in fewer than two texts are left out.
+    """
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(analyzer=lambda feats: feats, min_df=2, dtype=np.float64)
-    feats = [text_features(words(ex.text)) for ex in examples]
+    feats = [text_features(words(text)) for text in texts]
     counts = vectorizer.fit_transform(feats).tocsr()
     idf = np.log((1 + len(feats)) / (1 + np.bincount(counts.indices, minlength=counts.shape[1])))
     idf += 1
-    # counts x idf / sqrt(all features of the text): what `Classifier.logits` computes
     scale = sparse.diags(1 / np.sqrt([max(len(f), NORM_FLOOR) for f in feats]))
     x_text = (scale @ counts.multiply(idf[None, :])).tocsr()
+    return x_text, vectorizer.get_feature_names_out().tolist(), idf
+
+
+def features(examples: list[corpus.Example]):
+    """Return the text feature counts and the rules' detections and feature rows."""
+    x_text, text_names, idf = text_matrix([ex.text for ex in examples])
     found, x_rules = rule_outputs(examples)
     # The rules were written against the development set and are right on all of it: its
     # messages teach the text features only, or the model would trust the rules too much.
     x_rules[[ex.batch == "devset" for ex in examples]] = 0
     x = sparse.hstack([x_text, sparse.csr_matrix(x_rules)]).tocsr()
-    names = [*vectorizer.get_feature_names_out().tolist(), *RULE_FEATURES]
+    names = [*text_names, *RULE_FEATURES]
     scales = np.concatenate([idf, np.ones(len(RULE_FEATURES))])
     return x, names, scales, found
 
