@@ -226,8 +226,8 @@ def oof_report(examples, found, probs, thresholds) -> str:
 def text_matrix(texts: list[str]):
     """Return the texts' feature rows, the feature names and their idf weights.
 
-    A row is counts x idf / sqrt(all features of the text), what `Classifier.logits`
-    computes; features seen in fewer than two texts are left out.
+    A row is counts x idf / sqrt(all features of the text), what `Classifier.logits` and
+    `AdModel.score` compute; features seen in fewer than two texts are left out.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -298,7 +298,12 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
 
 def train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `train` command's options."""
-    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the model")
+    parser.add_argument(
+        "--ads",
+        action="store_true",
+        help="train the job-ad scanner's model from the written ads' dev part instead",
+    )
     parser.add_argument(
         "--batches",
         nargs="*",
@@ -308,9 +313,123 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    """Train on the corpus' train split and write the model."""
-    examples = corpus.load("train", batches=args.batches)
-    classifier = train(examples, log=lambda line: print(line, file=sys.stderr))
-    classifier.save(args.out)
-    print(f"wrote {args.out}", file=sys.stderr)
+    """Train on the corpus' train split (or the ads' dev part) and write the model."""
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.ads:
+        from bot.admodel import AD_MODEL_PATH
+
+        model, out = train_ads(corpus.load_ads("dev"), log=log), args.out or AD_MODEL_PATH
+    else:
+        examples = corpus.load("train", batches=args.batches)
+        model, out = train(examples, log=log), args.out or MODEL_PATH
+    model.save(out)
+    print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+# --- the job-ad scanner's statistical layer (`bot/admodel.py`) ---------------------------
+
+#: The date whose wage tables the rules read the ads with while thresholds are chosen
+#: (fixed, so training gives the same model on any day).
+ADS_TODAY = date(2026, 6, 1)
+#: `raise`: at most this share of sound dev ads may be newly flagged, out of fold.
+ADS_RAISE_FALSE_ALARMS = 0.005
+#: `quiet`: no risky dev ad may be left quiet out of fold, and at most this share of all
+#: risky dev ads may score below it (margin for risky ads the rules catch only weakly).
+ADS_QUIET_RISKY_BELOW = 0.01
+ADS_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
+
+
+def combine_ads(rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[str, float]):
+    """Return whether each ad ends flagged, reading the rules' flag ids with the model's
+    probabilities as the scanner does (`Scanner._read_model`)."""
+    from bot.scanner import QUIET_WEIGHT, default_scanner
+
+    weight = {f.id: f.weight for f in default_scanner().flags}
+    flagged = []
+    for ids, p in zip(rule_ids, probs, strict=True):
+        weak = all(weight[i] <= QUIET_WEIGHT for i in ids)
+        if weak and p >= thresholds["raise"]:
+            flagged.append(True)
+        elif weak and ids and p < thresholds["quiet"]:
+            flagged.append(False)
+        else:
+            flagged.append(bool(ids))
+    return np.array(flagged)
+
+
+def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray) -> dict:
+    """Pick the `raise` and `quiet` thresholds on out-of-fold probabilities (see above)."""
+    sound = ~risky
+    raise_at = 1.0
+    for t in ADS_GRID[::-1]:  # from the top: the lowest that keeps the false alarms
+        trial = combine_ads(rule_ids, probs, {"raise": t, "quiet": 0.0})
+        rules = np.array([bool(ids) for ids in rule_ids])
+        new = int((trial & ~rules & sound).sum())
+        if new > ADS_RAISE_FALSE_ALARMS * int(sound.sum()):
+            break
+        raise_at = float(t)
+    quiet = 0.0
+    for t in ADS_GRID:  # from the bottom: the highest that loses no risky ad
+        if t >= raise_at:
+            break
+        trial = combine_ads(rule_ids, probs, {"raise": raise_at, "quiet": t})
+        lost = int((~trial & risky).sum())
+        below = float((probs[risky] < t).mean())
+        if lost or below > ADS_QUIET_RISKY_BELOW:
+            break
+        quiet = float(t)
+    return {"raise": raise_at, "quiet": quiet}
+
+
+def ads_report(ads, rule_ids, probs, thresholds) -> str:
+    """Per batch, out of fold: risky flagged and sound quiet by the rules alone, by the
+    model alone (at `raise`) and by both as the scanner reads them."""
+    both = combine_ads(rule_ids, probs, thresholds)
+    rules = np.array([bool(ids) for ids in rule_ids])
+    model = probs >= thresholds["raise"]
+    risky = np.array([ad.risky for ad in ads])
+    batches = np.array([ad.batch for ad in ads])
+    lines = ["batch  risky flagged: rules / model / both   sound quiet: rules / model / both"]
+    for batch in [*sorted(set(batches)), "all"]:
+        rows = batches == batch if batch != "all" else np.ones(len(ads), bool)
+        r, s = rows & risky, rows & ~risky
+        cells = [f"{int(v[r].sum())}/{int(r.sum())}" for v in (rules, model, both)]
+        cells += [f"{int((~v[s]).sum())}/{int(s.sum())}" for v in (rules, model, both)]
+        lines.append(f"{batch:5}  {' / '.join(cells[:3]):30}  {' / '.join(cells[3:])}")
+    return "\n".join(lines)
+
+
+def train_ads(ads: list[corpus.Ad], log=print):
+    """Train the scanner's ad model on `ads` (the dev part only, never the test part)."""
+    from bot.admodel import AdModel
+    from bot.scanner import Scanner
+
+    if any(ad.split != "dev" for ad in ads):
+        raise ValueError("the test part of the written ads must not be trained on")
+    started = time.monotonic()
+    x, names, idf = text_matrix([ad.text for ad in ads])
+    y = np.array([[ad.risky] for ad in ads], dtype=np.int8)
+    groups = [ad.batch for ad in ads]
+    log(f"{len(ads)} dev ads in {len(set(groups))} batches, {x.shape[1]} features")
+    # one fold per batch: each batch is one writer, and the thresholds are for new writers
+    probs = out_of_fold(x, y, groups, folds=len(set(groups)))[:, 0]
+    rules = Scanner.load(today=ADS_TODAY, model=False)
+    rule_ids = [rules.scan(ad.text).ids for ad in ads]
+    risky = y[:, 0] == 1
+    thresholds = choose_ads(risky, rule_ids, probs)
+    log(f"out of fold (leave one batch out), thresholds {thresholds}:")
+    log(ads_report(ads, rule_ids, probs, thresholds))
+    weights, bias = fit(x, y)
+    weights = weights[:, 0] * idf  # stored with the idf, so serving needs no idf table
+    keep = np.abs(weights) >= PRUNE
+    meta = {
+        "trained": date.today().isoformat(),
+        "ads": len(ads),
+        "batches": sorted(set(groups)),
+        "C": C,
+        "features": int(keep.sum()),
+    }
+    log(f"kept {int(keep.sum())} features ({time.monotonic() - started:.0f} s)")
+    kept = [name for name, k in zip(names, keep, strict=True) if k]
+    return AdModel(kept, weights[keep], float(bias[0]), thresholds, meta)

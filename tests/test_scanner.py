@@ -756,7 +756,9 @@ def test_any_text_scans_and_every_evidence_is_quoted(text):
     result = scanner.scan(text)
     assert result.lang in LANGUAGES
     for finding in result.findings:
-        assert finding.evidence.rstrip("…") in flat
+        # the ad model's flag quotes up to three phrases, joined by " … "
+        for part in finding.evidence.split(" … "):
+            assert part.rstrip("…") in flat
 
 
 # --- the written ad set (issue 14) ------------------------------------------------------
@@ -798,15 +800,15 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 
 
 #: The frozen test part as last measured (bench/README.md), never tuned on. With batch 8
-#: (another new writer) it is 70/76 = 0.92 risky flagged and 81/89 = 0.91 sound quiet:
-#: risky short of the Must reach (0.95), sound above it (0.90). b1-b7's test ads still read
-#: 59/63 and 65/73, as when batch 7 was measured, and b1-b6's 48/51 and 54/59. These guard
-#: against getting worse; raise them when a measurement is better, never above what is
-#: measured.
-TEST_PART_RISKY_FLAGGED = 70 / 76
+#: (another new writer) the rules read 70/76 = 0.92 risky flagged and 81/89 = 0.91 sound
+#: quiet; with the ad model (bot/admodel.py, trained on the dev ads only) 74/76 = 0.97 and
+#: 81/89 = 0.91, both above the Must reach (0.95, 0.90). b1-b7's test ads read 61/63 and
+#: 65/73, b1-b6's 49/51 and 54/59. These guard against getting worse; raise them when a
+#: measurement is better, never above what is measured.
+TEST_PART_RISKY_FLAGGED = 74 / 76
 TEST_PART_SOUND_QUIET = 81 / 89
-TEST_PART_B1_B7 = (59 / 63, 65 / 73)
-TEST_PART_B1_B6 = (48 / 51, 54 / 59)
+TEST_PART_B1_B7 = (61 / 63, 65 / 73)
+TEST_PART_B1_B6 = (49 / 51, 54 / 59)
 
 
 def test_the_frozen_test_part_does_not_get_worse(scanner):
