@@ -641,10 +641,12 @@ class Scanner:
     ) -> Scanner:
         """Read and check scanner.yaml and the wage tables; `today` picks the wages in force.
 
-        With `compile=False` the patterns (and the ad model) are read on first use or by
-        `compile_all`: `serve` answers a third of a second sooner and compiles them in the
-        background. With `model=False` only the rules are read (the ad model's training
-        does so); the model is `scanner_model.npz` in the same folder, if there is one.
+        With `compile=False` the patterns are compiled on first use or by `compile_all`
+        (`serve` answers a third of a second sooner and compiles them in the background),
+        and the ad model is read when an ad first needs it (reading it beside the
+        compiling delayed `serve`'s readiness by half a second). With `model=False` only
+        the rules are read (the ad model's training does so); the model is
+        `scanner_model.npz` in the same folder, if there is one.
         """
         directory = Path(dialogs_dir) if dialogs_dir else DIALOGS_DIR
         data = _read_yaml(directory / "scanner.yaml", "scanner")
@@ -684,14 +686,14 @@ class Scanner:
         scanner = cls(tuple(flags), pay, countries, typical, today or date.today(), lazy)
         if compile:
             scanner.compile_all()
+            if lazy is not None:
+                lazy.model  # noqa: B018 - read now, so a broken model file is reported now
         return scanner
 
     def compile_all(self) -> None:
         """Compile every pattern now; a broken one raises ScannerError naming it."""
         for matcher in _matchers(self, set()):
             matcher.whole  # noqa: B018 - compiling is the point
-        if self.ad_model is not None:
-            self.ad_model.model  # noqa: B018 - reading it is the point
 
     @property
     def flag_ids(self) -> list[str]:

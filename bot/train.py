@@ -340,12 +340,13 @@ ADS_QUIET_RISKY_BELOW = 0.01
 ADS_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
 
 
-def combine_ads(rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[str, float]):
-    """Return whether each ad ends flagged, reading the rules' flag ids with the model's
-    probabilities as the scanner does (`Scanner._read_model`)."""
-    from bot.scanner import QUIET_WEIGHT, default_scanner
+def combine_ads(
+    rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[str, float], weight: dict
+):
+    """Return whether each ad ends flagged, reading the rules' flag ids (of the weights in
+    `weight`) with the model's probabilities as the scanner does (`Scanner._read_model`)."""
+    from bot.scanner import QUIET_WEIGHT
 
-    weight = {f.id: f.weight for f in default_scanner().flags}
     flagged = []
     for ids, p in zip(rule_ids, probs, strict=True):
         weak = all(weight[i] <= QUIET_WEIGHT for i in ids)
@@ -358,12 +359,12 @@ def combine_ads(rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[s
     return np.array(flagged)
 
 
-def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray) -> dict:
+def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight) -> dict:
     """Pick the `raise` and `quiet` thresholds on out-of-fold probabilities (see above)."""
     sound = ~risky
     raise_at = 1.0
     for t in ADS_GRID[::-1]:  # from the top: the lowest that keeps the false alarms
-        trial = combine_ads(rule_ids, probs, {"raise": t, "quiet": 0.0})
+        trial = combine_ads(rule_ids, probs, {"raise": t, "quiet": 0.0}, weight)
         rules = np.array([bool(ids) for ids in rule_ids])
         new = int((trial & ~rules & sound).sum())
         if new > ADS_RAISE_FALSE_ALARMS * int(sound.sum()):
@@ -373,7 +374,7 @@ def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray) 
     for t in ADS_GRID:  # from the bottom: the highest that loses no risky ad
         if t >= raise_at:
             break
-        trial = combine_ads(rule_ids, probs, {"raise": raise_at, "quiet": t})
+        trial = combine_ads(rule_ids, probs, {"raise": raise_at, "quiet": t}, weight)
         lost = int((~trial & risky).sum())
         below = float((probs[risky] < t).mean())
         if lost or below > ADS_QUIET_RISKY_BELOW:
@@ -382,10 +383,10 @@ def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray) 
     return {"raise": raise_at, "quiet": quiet}
 
 
-def ads_report(ads, rule_ids, probs, thresholds) -> str:
+def ads_report(ads, rule_ids, probs, thresholds, weight) -> str:
     """Per batch, out of fold: risky flagged and sound quiet by the rules alone, by the
     model alone (at `raise`) and by both as the scanner reads them."""
-    both = combine_ads(rule_ids, probs, thresholds)
+    both = combine_ads(rule_ids, probs, thresholds, weight)
     rules = np.array([bool(ids) for ids in rule_ids])
     model = probs >= thresholds["raise"]
     risky = np.array([ad.risky for ad in ads])
@@ -417,9 +418,10 @@ def train_ads(ads: list[corpus.Ad], log=print):
     rules = Scanner.load(today=ADS_TODAY, model=False)
     rule_ids = [rules.scan(ad.text).ids for ad in ads]
     risky = y[:, 0] == 1
-    thresholds = choose_ads(risky, rule_ids, probs)
+    weight = {f.id: f.weight for f in rules.flags}
+    thresholds = choose_ads(risky, rule_ids, probs, weight)
     log(f"out of fold (leave one batch out), thresholds {thresholds}:")
-    log(ads_report(ads, rule_ids, probs, thresholds))
+    log(ads_report(ads, rule_ids, probs, thresholds, weight))
     weights, bias = fit(x, y)
     weights = weights[:, 0] * idf  # stored with the idf, so serving needs no idf table
     keep = np.abs(weights) >= PRUNE
@@ -432,4 +434,4 @@ def train_ads(ads: list[corpus.Ad], log=print):
     }
     log(f"kept {int(keep.sum())} features ({time.monotonic() - started:.0f} s)")
     kept = [name for name, k in zip(names, keep, strict=True) if k]
-    return AdModel(kept, weights[keep], float(bias[0]), thresholds, meta)
+    return AdModel.of_features(kept, weights[keep], float(bias[0]), thresholds, meta)
