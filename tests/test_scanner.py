@@ -320,6 +320,14 @@ def test_messenger_with_an_email_is_not_messenger_only(scanner):
         "Vietai rezervuoti reikia iš anksto pervesti 150 € už kambarį.",
         "Для брони места нужно заранее перевести 150 € за комнату.",
         "Для бронювання місця потрібно заздалегідь переказати 150 € за кімнату.",
+        # documents or a visa at the worker's cost (ILO fair recruitment: the employer bears
+        # recruitment costs, documents and visas included)
+        "Factory packing jobs in Germany. Candidates cover the cost of processing their documents.",
+        "Warehouse work in the UK. The visa support package is paid by the worker.",
+        "Darbas sandėlyje Vokietijoje. Dokumentų sutvarkymą kandidatas apmoka pats.",
+        "Работа на складе в Германии. Оформление документов кандидат оплачивает сам.",
+        "Робота на складі в Німеччині. Оформлення документів кандидат оплачує сам.",
+        "Робота в Польщі. Візу оформлюєте за власний рахунок.",
     ],
 )
 def test_money_paid_in_advance_or_to_reserve_a_place_is_a_fee(scanner, text):
@@ -335,6 +343,8 @@ def test_money_paid_in_advance_or_to_reserve_a_place_is_a_fee(scanner, text):
         "Вы ничего не платите заранее.",
         "Ви нічого не платите заздалегідь.",
         "Būstas 80 € per savaitę, pervesti 80 € už kambarį galima atvykus.",
+        "Nurse, St Mary's Hospital. Visa and registration costs are paid by the employer.",
+        'Склад, ООО "Вектор". Оформление документов оплачивает работодатель, кандидат не платит.',
     ],
 )
 def test_no_payment_in_advance_is_not_a_fee(scanner, text):
