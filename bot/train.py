@@ -1,4 +1,5 @@
-"""Train the detector's statistical layer: `python -m bot train` (needs the `train` extra).
+"""Train the detector's statistical layer: `python -m bot train` (needs the `train` extra);
+`python -m bot train --ads` trains the job-ad scanner's (`bot/admodel.py`, see `train_ads`).
 
 Reproducible from the repository alone: the corpus (`bot/corpus.py`, train split only),
 the features (`bot/classifier.py`), the rules (`dialogs/signals/`) and fixed seeds give the
