@@ -34,10 +34,13 @@ locales: install
 validate: install
 	$(PY) -m bot validate
 
-## Retrain the danger detector's statistical layer from dialogs/signals/corpus/ (about a minute).
+## Retrain the danger detector's statistical layer from dialogs/signals/corpus/ (about a minute),
+## and the job-ad scanner's from the written ads' dev part (about ten seconds).
 train: install
 	$(PY) -m bot train
 	$(PY) -m bot devset --corpus test
+	$(PY) -m bot train --ads
+	$(PY) -m bench.bench_scanner --quality
 
 ## Pin every runtime dependency with its hash (requirements.lock, used by the Dockerfile and CI).
 lock: install

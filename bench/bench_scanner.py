@@ -25,52 +25,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_table  # noqa: E402
-from bot.corpus import in_test_part  # noqa: E402
+from bot.corpus import ADS_TEST_EVERY, Ad, ad_split_of, load_ads  # noqa: E402
 from bot.faq import Faq  # noqa: E402
 from bot.scanner import Scanner  # noqa: E402
 
-DATA = ROOT / "tests" / "data"
-#: One ad in this many is in the frozen test part.
-TEST_EVERY = 3
-
-
-@dataclass(frozen=True)
-class Ad:
-    """One written ad: is it risky (should be flagged), which batch, which part."""
-
-    id: str
-    text: str
-    risky: bool
-    batch: str
-    must: tuple[str, ...] = ()
-
-    @property
-    def split(self) -> str:
-        """Return "dev" or "test" (see `split_of`)."""
-        return split_of(self.text)
-
-
-def split_of(text: str) -> str:
-    """Return the fixed part of an ad: a hash of its normalised text decides."""
-    return "test" if in_test_part(text, TEST_EVERY) else "dev"
-
-
-def load_ads() -> list[Ad]:
-    """Read every written ad: job_ads.yaml (exact flags) and the batches job_ads_*.yaml."""
-    ads = []
-    for path in sorted(DATA.glob("job_ads*.yaml")):
-        batch = path.stem.removeprefix("job_ads").lstrip("_") or "b1"
-        for raw in yaml.safe_load(path.read_text("utf-8")):
-            risky = bool(raw["flags"]) if "flags" in raw else bool(raw["risky"])
-            must = tuple(raw.get("must") or ())
-            ads.append(Ad(raw["id"], raw["text"], risky, batch, must))
-    return ads
+#: One ad in this many is in the frozen test part (the ads and their parts: `bot/corpus.py`).
+TEST_EVERY = ADS_TEST_EVERY
+split_of = ad_split_of
 
 
 @dataclass

@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("bot.scanner", "read a job ad on stdin, print its red flags as JSON"),
     "validate": ("bot.validate", "check flows, data files and translations"),
     "devset": ("bot.devset", "measure the danger detector on the labelled development set"),
-    "train": ("bot.train", "train the danger detector's statistical layer from the corpus"),
+    "train": ("bot.train", "train the detector's (or with --ads the scanner's) statistical layer"),
     "migrate": ("bot.store", "upgrade the database schema"),
     "purge": ("bot.store", "delete conversations older than the retention period"),
     "stats": ("bot.stats", "print aggregate statistics (small counts suppressed)"),

@@ -123,3 +123,48 @@ def load(
         seen.add(key)
         unique.append(example)
     return unique
+
+
+# --- the written job ads (the scanner's, issue 14) --------------------------------------
+
+ADS_DIR = ROOT / "tests" / "data"
+#: One written ad in this many is in the frozen test part.
+ADS_TEST_EVERY = 3
+
+
+@dataclass(frozen=True)
+class Ad:
+    """One written ad: is it risky (should be flagged), which batch, which part."""
+
+    id: str
+    text: str
+    risky: bool
+    batch: str
+    must: tuple[str, ...] = ()
+
+    @property
+    def split(self) -> str:
+        """Return "dev" or "test" (see `ad_split_of`)."""
+        return ad_split_of(self.text)
+
+
+def ad_split_of(text: str) -> str:
+    """Return the fixed part of an ad: a hash of its normalised text decides."""
+    return "test" if in_test_part(text, ADS_TEST_EVERY) else "dev"
+
+
+def load_ads(part: str = "all") -> list[Ad]:
+    """Read the written ads of a part ("dev", "test" or "all"): job_ads.yaml (exact flags,
+    batch b1) and the batches job_ads_*.yaml. A batch is one writer's ads."""
+    if part not in ("dev", "test", "all"):
+        raise ValueError("part must be dev, test or all")
+    ads = []
+    for path in sorted(ADS_DIR.glob("job_ads*.yaml")):
+        batch = path.stem.removeprefix("job_ads").lstrip("_") or "b1"
+        for raw in fast_load(path.read_text("utf-8")):
+            risky = bool(raw["flags"]) if "flags" in raw else bool(raw["risky"])
+            must = tuple(raw.get("must") or ())
+            ad = Ad(raw["id"], raw["text"], risky, batch, must)
+            if part == "all" or ad.split == part:
+                ads.append(ad)
+    return ads

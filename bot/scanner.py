@@ -23,19 +23,23 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot import DIALOGS_DIR
+from bot.admodel import LazyAdModel
 from bot.flows import fast_load
 from bot.text import detect_language
 
 SCHEMA_VERSION = 1
 PATTERN_LANGUAGES = ("en", "lt", "ru", "uk", "mixed")
-CHECKS = ("pay_above", "pay_below")
+CHECKS = ("pay_above", "pay_below", "model")
+#: Flags this light (no employer named, a messenger as the only contact, haste) are weak
+#: signs: the ad model may leave an ad flagged only by them quiet (see `_read_model`).
+QUIET_WEIGHT = 2
 PERIODS = ("hour", "day", "week", "month", "year")
 TYPICAL_SCOPES = ("all", "unskilled")
 #: Longer texts are cut here (the engine accepts up to 4,000 characters).
@@ -616,6 +620,8 @@ class Scanner:
     countries: tuple[_Country, ...]
     typical: dict[str, _Typical] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
+    #: the statistical layer (`bot/admodel.py`), read on first use; None: rules only
+    ad_model: LazyAdModel | None = None
     country_names: _Matcher = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -626,12 +632,21 @@ class Scanner:
 
     @classmethod
     def load(
-        cls, dialogs_dir: Path | None = None, today: date | None = None, *, compile: bool = True
+        cls,
+        dialogs_dir: Path | None = None,
+        today: date | None = None,
+        *,
+        compile: bool = True,
+        model: bool = True,
     ) -> Scanner:
         """Read and check scanner.yaml and the wage tables; `today` picks the wages in force.
 
-        With `compile=False` the patterns are compiled on first use or by `compile_all`:
-        `serve` answers a third of a second sooner and compiles them in the background.
+        With `compile=False` the patterns are compiled on first use or by `compile_all`
+        (`serve` answers a third of a second sooner and compiles them in the background),
+        and the ad model is read when an ad first needs it (reading it beside the
+        compiling delayed `serve`'s readiness by half a second). With `model=False` only
+        the rules are read (the ad model's training does so); the model is
+        `scanner_model.npz` in the same folder, if there is one.
         """
         directory = Path(dialogs_dir) if dialogs_dir else DIALOGS_DIR
         data = _read_yaml(directory / "scanner.yaml", "scanner")
@@ -667,9 +682,12 @@ class Scanner:
             pay.hours,
             {c.code for c in countries},
         )
-        scanner = cls(tuple(flags), pay, countries, typical, today or date.today())
+        lazy = LazyAdModel(directory / "scanner_model.npz") if model else None
+        scanner = cls(tuple(flags), pay, countries, typical, today or date.today(), lazy)
         if compile:
             scanner.compile_all()
+            if lazy is not None:
+                lazy.model  # noqa: B018 - read now, so a broken model file is reported now
         return scanner
 
     def compile_all(self) -> None:
@@ -693,10 +711,16 @@ class Scanner:
             span = self._decide(flag, folded, starts, spans, pay_found)
             if span is not None:
                 spans[flag.id] = span
+        spans, quoted = self._read_model(original, spans)
         by_id = {f.id: f for f in self.flags}
         order = {f.id: i for i, f in enumerate(self.flags)}
         findings = [
-            Finding(fid, _evidence(original, *span), by_id[fid].why, by_id[fid].weight)
+            Finding(
+                fid,
+                quoted if by_id[fid].check == "model" else _evidence(original, *span),
+                by_id[fid].why,
+                by_id[fid].weight,
+            )
             for fid, span in spans.items()
         ]
         findings.sort(
@@ -704,6 +728,41 @@ class Scanner:
         )
         lang = detect_language(original) if original.strip() else "en"
         return ScanResult(tuple(findings), lang)
+
+    def _read_model(
+        self, original: str, spans: dict[str, tuple[int, int]]
+    ) -> tuple[dict[str, tuple[int, int]], str]:
+        """Let the ad model speak where the rules found only weak signs or none.
+
+        At or above its `raise` threshold the ad "reads like the risky ads we know" (the
+        flag with `check: model`), quoting the heaviest words no rule matched; below its
+        `quiet` threshold an ad flagged only by weak signs (weight <= QUIET_WEIGHT) is left
+        quiet. A heavier rule's flag is never touched. Both thresholds were chosen on
+        out-of-fold scores of the dev ads (`bot/train.py: choose_ads`).
+        """
+        flag = self._model_flag
+        if flag is None or self.ad_model is None or not original.strip():
+            return spans, ""
+        if any(self._weights[fid] > QUIET_WEIGHT for fid in spans):
+            return spans, ""
+        model = self.ad_model.model
+        if model is None:
+            return spans, ""
+        scored = model.score(original, [s for s in spans.values() if s[0] != s[1]])
+        if scored.prob >= model.raise_at and scored.phrases:
+            quoted = " … ".join(_evidence(original, *span) for span in scored.phrases)
+            return {**spans, flag.id: scored.phrases[0]}, quoted
+        if scored.prob < model.quiet_below:
+            return {}, ""
+        return spans, ""
+
+    @cached_property
+    def _model_flag(self) -> _Flag | None:
+        return next((f for f in self.flags if f.check == "model"), None)
+
+    @cached_property
+    def _weights(self) -> dict[str, int]:
+        return {f.id: f.weight for f in self.flags}
 
     # -- pattern flags ------------------------------------------------------------------
 

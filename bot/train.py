@@ -1,4 +1,5 @@
-"""Train the detector's statistical layer: `python -m bot train` (needs the `train` extra).
+"""Train the detector's statistical layer: `python -m bot train` (needs the `train` extra);
+`python -m bot train --ads` trains the job-ad scanner's (`bot/admodel.py`, see `train_ads`).
 
 Reproducible from the repository alone: the corpus (`bot/corpus.py`, train split only),
 the features (`bot/classifier.py`), the rules (`dialogs/signals/`) and fixed seeds give the
@@ -96,13 +97,13 @@ def fit(x, y: np.ndarray):
     return weights, bias
 
 
-def out_of_fold(x, y: np.ndarray, groups: list[str]) -> np.ndarray:
+def out_of_fold(x, y: np.ndarray, groups: list[str], folds: int = FOLDS) -> np.ndarray:
     """Return probabilities for every training message from models that did not see it.
 
     The folds hold out whole batches (`groups`): a batch is one writer's way of writing,
     and what the thresholds must be chosen for is a writer the model has never read. The
     development set (group "devset") is always trained on. With a single batch, the folds
-    are random rows of it.
+    are random rows of it. At most `folds` folds (one per batch when there are fewer).
     """
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
@@ -112,10 +113,10 @@ def out_of_fold(x, y: np.ndarray, groups: list[str]) -> np.ndarray:
     rest = np.flatnonzero(names != "devset")
     batches = len(set(names[rest]))
     if batches >= 2:
-        split = GroupKFold(n_splits=min(FOLDS, batches)).split(rest, groups=names[rest])
+        split = GroupKFold(n_splits=min(folds, batches)).split(rest, groups=names[rest])
     else:
-        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-        split = folds.split(rest, y[rest, 0] * 2 + y[rest, -1])
+        rows = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+        split = rows.split(rest, y[rest, 0] * 2 + y[rest, -1])
     for train, held in split:
         train, held = np.concatenate([rest[train], always]), rest[held]
         weights, bias = fit(x[train], y[train])
@@ -223,24 +224,33 @@ def oof_report(examples, found, probs, thresholds) -> str:
     return format_report(report, title="out-of-fold, train split")
 
 
-def features(examples: list[corpus.Example]):
-    """Return the text feature counts and the rules' detections and feature rows."""
+def text_matrix(texts: list[str]):
+    """Return the texts' feature rows, the feature names and their idf weights.
+
+    A row is counts x idf / sqrt(all features of the text), what `Classifier.logits` and
+    `AdModel.score` compute; features seen in fewer than two texts are left out.
+    """
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(analyzer=lambda feats: feats, min_df=2, dtype=np.float64)
-    feats = [text_features(words(ex.text)) for ex in examples]
+    feats = [text_features(words(text)) for text in texts]
     counts = vectorizer.fit_transform(feats).tocsr()
     idf = np.log((1 + len(feats)) / (1 + np.bincount(counts.indices, minlength=counts.shape[1])))
     idf += 1
-    # counts x idf / sqrt(all features of the text): what `Classifier.logits` computes
     scale = sparse.diags(1 / np.sqrt([max(len(f), NORM_FLOOR) for f in feats]))
     x_text = (scale @ counts.multiply(idf[None, :])).tocsr()
+    return x_text, vectorizer.get_feature_names_out().tolist(), idf
+
+
+def features(examples: list[corpus.Example]):
+    """Return the text feature counts and the rules' detections and feature rows."""
+    x_text, text_names, idf = text_matrix([ex.text for ex in examples])
     found, x_rules = rule_outputs(examples)
     # The rules were written against the development set and are right on all of it: its
     # messages teach the text features only, or the model would trust the rules too much.
     x_rules[[ex.batch == "devset" for ex in examples]] = 0
     x = sparse.hstack([x_text, sparse.csr_matrix(x_rules)]).tocsr()
-    names = [*vectorizer.get_feature_names_out().tolist(), *RULE_FEATURES]
+    names = [*text_names, *RULE_FEATURES]
     scales = np.concatenate([idf, np.ones(len(RULE_FEATURES))])
     return x, names, scales, found
 
@@ -289,7 +299,12 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
 
 def train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `train` command's options."""
-    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the model")
+    parser.add_argument(
+        "--ads",
+        action="store_true",
+        help="train the job-ad scanner's model from the written ads' dev part instead",
+    )
     parser.add_argument(
         "--batches",
         nargs="*",
@@ -299,9 +314,125 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    """Train on the corpus' train split and write the model."""
-    examples = corpus.load("train", batches=args.batches)
-    classifier = train(examples, log=lambda line: print(line, file=sys.stderr))
-    classifier.save(args.out)
-    print(f"wrote {args.out}", file=sys.stderr)
+    """Train on the corpus' train split (or the ads' dev part) and write the model."""
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.ads:
+        from bot.admodel import AD_MODEL_PATH
+
+        model, out = train_ads(corpus.load_ads("dev"), log=log), args.out or AD_MODEL_PATH
+    else:
+        examples = corpus.load("train", batches=args.batches)
+        model, out = train(examples, log=log), args.out or MODEL_PATH
+    model.save(out)
+    print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+# --- the job-ad scanner's statistical layer (`bot/admodel.py`) ---------------------------
+
+#: The date whose wage tables the rules read the ads with while thresholds are chosen
+#: (fixed, so training gives the same model on any day).
+ADS_TODAY = date(2026, 6, 1)
+#: `raise`: at most this share of sound dev ads may be newly flagged, out of fold.
+ADS_RAISE_FALSE_ALARMS = 0.005
+#: `quiet`: no risky dev ad may be left quiet out of fold, and at most this share of all
+#: risky dev ads may score below it (margin for risky ads the rules catch only weakly).
+ADS_QUIET_RISKY_BELOW = 0.01
+ADS_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
+
+
+def combine_ads(
+    rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[str, float], weight: dict
+):
+    """Return whether each ad ends flagged, reading the rules' flag ids (of the weights in
+    `weight`) with the model's probabilities as the scanner does (`Scanner._read_model`)."""
+    from bot.scanner import QUIET_WEIGHT
+
+    flagged = []
+    for ids, p in zip(rule_ids, probs, strict=True):
+        weak = all(weight[i] <= QUIET_WEIGHT for i in ids)
+        if weak and p >= thresholds["raise"]:
+            flagged.append(True)
+        elif weak and ids and p < thresholds["quiet"]:
+            flagged.append(False)
+        else:
+            flagged.append(bool(ids))
+    return np.array(flagged)
+
+
+def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight) -> dict:
+    """Pick the `raise` and `quiet` thresholds on out-of-fold probabilities (see above)."""
+    sound = ~risky
+    raise_at = 1.0
+    for t in ADS_GRID[::-1]:  # from the top: the lowest that keeps the false alarms
+        trial = combine_ads(rule_ids, probs, {"raise": t, "quiet": 0.0}, weight)
+        rules = np.array([bool(ids) for ids in rule_ids])
+        new = int((trial & ~rules & sound).sum())
+        if new > ADS_RAISE_FALSE_ALARMS * int(sound.sum()):
+            break
+        raise_at = float(t)
+    quiet = 0.0
+    for t in ADS_GRID:  # from the bottom: the highest that loses no risky ad
+        if t >= raise_at:
+            break
+        trial = combine_ads(rule_ids, probs, {"raise": raise_at, "quiet": t}, weight)
+        lost = int((~trial & risky).sum())
+        below = float((probs[risky] < t).mean())
+        if lost or below > ADS_QUIET_RISKY_BELOW:
+            break
+        quiet = float(t)
+    return {"raise": raise_at, "quiet": quiet}
+
+
+def ads_report(ads, rule_ids, probs, thresholds, weight) -> str:
+    """Per batch, out of fold: risky flagged and sound quiet by the rules alone, by the
+    model alone (at `raise`) and by both as the scanner reads them."""
+    both = combine_ads(rule_ids, probs, thresholds, weight)
+    rules = np.array([bool(ids) for ids in rule_ids])
+    model = probs >= thresholds["raise"]
+    risky = np.array([ad.risky for ad in ads])
+    batches = np.array([ad.batch for ad in ads])
+    lines = ["batch  risky flagged: rules / model / both   sound quiet: rules / model / both"]
+    for batch in [*sorted(set(batches)), "all"]:
+        rows = batches == batch if batch != "all" else np.ones(len(ads), bool)
+        r, s = rows & risky, rows & ~risky
+        cells = [f"{int(v[r].sum())}/{int(r.sum())}" for v in (rules, model, both)]
+        cells += [f"{int((~v[s]).sum())}/{int(s.sum())}" for v in (rules, model, both)]
+        lines.append(f"{batch:5}  {' / '.join(cells[:3]):30}  {' / '.join(cells[3:])}")
+    return "\n".join(lines)
+
+
+def train_ads(ads: list[corpus.Ad], log=print):
+    """Train the scanner's ad model on `ads` (the dev part only, never the test part)."""
+    from bot.admodel import AdModel
+    from bot.scanner import Scanner
+
+    if any(ad.split != "dev" for ad in ads):
+        raise ValueError("the test part of the written ads must not be trained on")
+    started = time.monotonic()
+    x, names, idf = text_matrix([ad.text for ad in ads])
+    y = np.array([[ad.risky] for ad in ads], dtype=np.int8)
+    groups = [ad.batch for ad in ads]
+    log(f"{len(ads)} dev ads in {len(set(groups))} batches, {x.shape[1]} features")
+    # one fold per batch: each batch is one writer, and the thresholds are for new writers
+    probs = out_of_fold(x, y, groups, folds=len(set(groups)))[:, 0]
+    rules = Scanner.load(today=ADS_TODAY, model=False)
+    rule_ids = [rules.scan(ad.text).ids for ad in ads]
+    risky = y[:, 0] == 1
+    weight = {f.id: f.weight for f in rules.flags}
+    thresholds = choose_ads(risky, rule_ids, probs, weight)
+    log(f"out of fold (leave one batch out), thresholds {thresholds}:")
+    log(ads_report(ads, rule_ids, probs, thresholds, weight))
+    weights, bias = fit(x, y)
+    weights = weights[:, 0] * idf  # stored with the idf, so serving needs no idf table
+    keep = np.abs(weights) >= PRUNE
+    meta = {
+        "trained": date.today().isoformat(),
+        "ads": len(ads),
+        "batches": sorted(set(groups)),
+        "C": C,
+        "features": int(keep.sum()),
+    }
+    log(f"kept {int(keep.sum())} features ({time.monotonic() - started:.0f} s)")
+    kept = [name for name, k in zip(names, keep, strict=True) if k]
+    return AdModel.of_features(kept, weights[keep], float(bias[0]), thresholds, meta)

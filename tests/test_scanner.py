@@ -320,6 +320,14 @@ def test_messenger_with_an_email_is_not_messenger_only(scanner):
         "Vietai rezervuoti reikia iš anksto pervesti 150 € už kambarį.",
         "Для брони места нужно заранее перевести 150 € за комнату.",
         "Для бронювання місця потрібно заздалегідь переказати 150 € за кімнату.",
+        # documents or a visa at the worker's cost (ILO fair recruitment: the employer bears
+        # recruitment costs, documents and visas included)
+        "Factory packing jobs in Germany. Candidates cover the cost of processing their documents.",
+        "Warehouse work in the UK. The visa support package is paid by the worker.",
+        "Darbas sandėlyje Vokietijoje. Dokumentų sutvarkymą kandidatas apmoka pats.",
+        "Работа на складе в Германии. Оформление документов кандидат оплачивает сам.",
+        "Робота на складі в Німеччині. Оформлення документів кандидат оплачує сам.",
+        "Робота в Польщі. Візу оформлюєте за власний рахунок.",
     ],
 )
 def test_money_paid_in_advance_or_to_reserve_a_place_is_a_fee(scanner, text):
@@ -335,6 +343,8 @@ def test_money_paid_in_advance_or_to_reserve_a_place_is_a_fee(scanner, text):
         "Вы ничего не платите заранее.",
         "Ви нічого не платите заздалегідь.",
         "Būstas 80 € per savaitę, pervesti 80 € už kambarį galima atvykus.",
+        "Nurse, St Mary's Hospital. Visa and registration costs are paid by the employer.",
+        'Склад, ООО "Вектор". Оформление документов оплачивает работодатель, кандидат не платит.',
     ],
 )
 def test_no_payment_in_advance_is_not_a_fee(scanner, text):
@@ -756,7 +766,9 @@ def test_any_text_scans_and_every_evidence_is_quoted(text):
     result = scanner.scan(text)
     assert result.lang in LANGUAGES
     for finding in result.findings:
-        assert finding.evidence.rstrip("…") in flat
+        # the ad model's flag quotes up to three phrases, joined by " … "
+        for part in finding.evidence.split(" … "):
+            assert part.rstrip("…") in flat
 
 
 # --- the written ad set (issue 14) ------------------------------------------------------
@@ -798,15 +810,15 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 
 
 #: The frozen test part as last measured (bench/README.md), never tuned on. With batch 8
-#: (another new writer) it is 70/76 = 0.92 risky flagged and 81/89 = 0.91 sound quiet:
-#: risky short of the Must reach (0.95), sound above it (0.90). b1-b7's test ads still read
-#: 59/63 and 65/73, as when batch 7 was measured, and b1-b6's 48/51 and 54/59. These guard
-#: against getting worse; raise them when a measurement is better, never above what is
-#: measured.
-TEST_PART_RISKY_FLAGGED = 70 / 76
+#: (another new writer) the rules read 70/76 = 0.92 risky flagged and 81/89 = 0.91 sound
+#: quiet; with the ad model (bot/admodel.py, trained on the dev ads only) 74/76 = 0.97 and
+#: 81/89 = 0.91, both above the Must reach (0.95, 0.90). b1-b7's test ads read 61/63 and
+#: 65/73, b1-b6's 49/51 and 54/59. These guard against getting worse; raise them when a
+#: measurement is better, never above what is measured.
+TEST_PART_RISKY_FLAGGED = 74 / 76
 TEST_PART_SOUND_QUIET = 81 / 89
-TEST_PART_B1_B7 = (59 / 63, 65 / 73)
-TEST_PART_B1_B6 = (48 / 51, 54 / 59)
+TEST_PART_B1_B7 = (61 / 63, 65 / 73)
+TEST_PART_B1_B6 = (49 / 51, 54 / 59)
 
 
 def test_the_frozen_test_part_does_not_get_worse(scanner):
@@ -840,3 +852,15 @@ def test_the_newcomers_ukrainian_cleaning_ad_for_germany_is_read_in_full(scanner
     assert sorted(scanner.scan(text).ids) == sorted(
         ["passport_kept", "pay_above", "easy_money", "no_company", "messenger_only"]
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Медична сестра до лікарні Святої Марії, Манчестер. Повна зайнятість, £29,970 на рік.",
+        "Медсестра в больницу Святой Марии, Манчестер. Полная ставка, годовая зарплата £29,970.",
+    ],
+)
+def test_a_yearly_salary_in_ukrainian_or_russian_is_not_read_as_a_month(scanner, text):
+    # "на рік" and "годовая" say the period; read per month, £29,970 was "far above"
+    assert pay_flags(scanner, text) == set()
