@@ -813,10 +813,13 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: (another new writer) the rules read 70/76 = 0.92 risky flagged and 81/89 = 0.91 sound
 #: quiet; with the ad model (bot/admodel.py, trained on the dev ads only) 74/76 = 0.97 and
 #: 81/89 = 0.91, both above the Must reach (0.95, 0.90). b1-b7's test ads read 61/63 and
-#: 65/73, b1-b6's 49/51 and 54/59. These guard against getting worse; raise them when a
-#: measurement is better, never above what is measured.
-TEST_PART_RISKY_FLAGGED = 74 / 76
-TEST_PART_SOUND_QUIET = 81 / 89
+#: 65/73, b1-b6's 49/51 and 54/59. Batch 9 (a new writer, measured before any tuning on it:
+#: 40/50 risky flagged, 33/40 sound quiet with the model) brought the test part to 93/97 and
+#: 91/100. These guard against getting worse; raise them when a measurement is better,
+#: never above what is measured.
+TEST_PART_RISKY_FLAGGED = 93 / 97
+TEST_PART_SOUND_QUIET = 91 / 100
+TEST_PART_B1_B8 = (74 / 76, 81 / 89)
 TEST_PART_B1_B7 = (61 / 63, 65 / 73)
 TEST_PART_B1_B6 = (49 / 51, 54 / 59)
 
@@ -828,7 +831,11 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    for newer, (risky, sound) in (({"b8"}, TEST_PART_B1_B7), ({"b7", "b8"}, TEST_PART_B1_B6)):
+    for newer, (risky, sound) in (
+        ({"b9"}, TEST_PART_B1_B8),
+        ({"b8", "b9"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9"}, TEST_PART_B1_B6),
+    ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
         assert recall >= risky - 1e-9, line

@@ -160,7 +160,8 @@ def test_the_model_is_trained_on_dev_ads_only_and_written_as_plain_arrays():
     model = AdModel.load(AD_MODEL_PATH)
     assert model.meta["ads"] == len(load_ads("dev"))
     assert model.meta["batches"] == sorted({ad.batch for ad in load_ads("dev")})
-    assert 0 < model.quiet_below < model.raise_at < 1
+    # quiet is 0 when no quieting threshold loses no risky ad out of fold (so since batch 9)
+    assert 0 <= model.quiet_below < model.raise_at < 1
     with pytest.raises(ValueError, match="test part"):
         from bot.train import train_ads
 
