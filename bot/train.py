@@ -53,8 +53,10 @@ from bot.classifier import (
 C = 8.0
 FOLDS = 5
 SEED = 13
-#: Precision floors on out-of-fold predictions (the aim is 0.92 on unseen messages).
-DANGER_PRECISION = 0.925
+#: Precision floors on out-of-fold predictions. The aims are 0.92 on phone-typed and 0.95
+#: on well-formed messages from writers the model has never read; new writers read about
+#: 0.015 below the out-of-fold figure (batch 9: 0.907 at 0.925), so the floor is 0.94.
+DANGER_PRECISION = 0.94
 URGENT_PRECISION = 0.5
 URGENT_GRID = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 #: Weights smaller than this for every output are dropped from the stored model.
