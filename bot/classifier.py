@@ -195,16 +195,28 @@ def analyse(
         spans = token_spans(text)
     if lang is None:
         lang = language_of_tokens([t for t, _, _ in spans])
-    lithuanian = lang == "lt"
     typed: list[str] = []
-    read: list[str] = []
-    scope = prev = 0
-    for token, start, end in spans:
-        if scope and start - prev != 1 and _CLAUSE_END.search(text, prev, start):
-            scope = 0
-        prev = end
-        word = fold(token)
+    gaps: list[str] = []
+    prev = 0
+    for _, start, end in spans:
+        gaps.append(text[prev:start])
         typed.append(text[start:end])
+        prev = end
+    read = read_words([fold(token) for token, _, _ in spans], gaps, lang == "lt")
+    if "?" in text:
+        typed.append("?")
+        read.append("?")
+    return typed, read
+
+
+def read_words(folded: list[str], gaps: list[str], lithuanian: bool) -> list[str]:
+    """Return how the model reads words (`analyse`) from their skeletons (`fold`) and what
+    stands before each of them in the text (`bot.text.split_tokens`'s gaps)."""
+    read: list[str] = []
+    scope = 0
+    for word, gap in zip(folded, gaps, strict=False):  # a last gap follows the last word
+        if scope and len(gap) != 1 and _CLAUSE_END.search(gap):
+            scope = 0
         if lithuanian and len(word) >= 6 and word.startswith("ne") and word != "nera":
             # Lithuanian writes "not" into the verb: "nepaėmė" is "did not take"
             word = "~" + word[2:]
@@ -215,10 +227,7 @@ def analyse(
             word = "~" + word
             scope -= 1
         read.append(word)
-    if "?" in text:
-        typed.append("?")
-        read.append("?")
-    return typed, read
+    return read
 
 
 def words(text: str) -> list[str]:

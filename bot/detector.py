@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import operator
 import re
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,25 @@ import yaml
 from rapidfuzz.distance import OSA
 
 from bot import DIALOGS_DIR, LANGUAGES
-from bot.classifier import OUTPUTS, Classifier, analyse, default_classifier, rule_active
+from bot.classifier import (
+    NEGATORS,
+    OUTPUTS,
+    Classifier,
+    default_classifier,
+    fold,
+    read_words,
+    rule_active,
+)
 from bot.flows import fast_load
 from bot.text import (
+    LANGUAGE_COUNTS,
+    LANGUAGE_FIELD,
     drop_invisible,
-    language_of_tokens,
+    language_bits,
+    language_of_bits,
     normalize,
+    normalize_token,
+    split_tokens,
     stem,
     strip_diacritics_lt,
     token_spans,
@@ -183,6 +197,21 @@ _REPORTED = "(reported)"
 
 #: What one token can be (see `Detector._analyse_token`).
 _Info = tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool, tuple[int, ...]]
+#: What one word as typed is, worked out once (`Detector._token`): its `_Info`, then its
+#: packed counts (`_NEGATORS` and after) and its skeleton for the model (`fold`).
+_Token = tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool, tuple[int, ...], int, str]
+_COUNTS, _FOLDED = 5, 6
+#: Counts packed above a token's `language_bits`, so that one `sum` over a text's tokens
+#: counts them all: model negation words ("not"), Lithuanian words negated inside ("ne..."),
+#: words long enough for the model (`_enough_words`) and their letters.
+_NEGATORS, _LT_NEGATED, _MODEL_WORDS, _MODEL_LETTERS = (
+    LANGUAGE_FIELD * (LANGUAGE_COUNTS + k) for k in range(4)
+)
+_FIELD_MASK = (1 << LANGUAGE_FIELD) - 1
+#: Distinct words (as typed and normalised) whose `_Token` is kept; words repeat.
+TOKEN_CACHE = 200_000
+_counts_of = operator.itemgetter(_COUNTS)
+_folded_of = operator.itemgetter(_FOLDED)
 
 
 @dataclass(frozen=True)
@@ -468,8 +497,8 @@ class Detector:
         self.classifier = classifier
         self._rules = vocab.rules
         self._choose_anchors()
-        # Per-token analysis is cached per detector: real texts repeat their words a lot.
-        self._analyse = lru_cache(maxsize=200_000)(self._analyse_token)
+        # Per-token work is cached per detector: real texts repeat their words a lot.
+        self._tokens: dict[str, _Token] = {}
 
     def _choose_anchors(self) -> None:
         """Give each rule the term that frequent words match least (ties: the later term)."""
@@ -525,7 +554,8 @@ class Detector:
     def _analyse_token(self, token: str) -> _Info:
         """Return what one token can be: rules it anchors, {rule: terms}, negation, clause start.
 
-        The fifth item lists the rules whose second anchor this token matches.
+        The fifth item lists the rules whose second anchor this token matches, and the
+        one-term rules it matches.
         """
         vocab = self._vocab
         lt = strip_diacritics_lt(token)
@@ -572,7 +602,11 @@ class Detector:
             terms.setdefault(rule, []).append(term)
         rules = self._rules
         anchors = tuple(rule for rule, ts in terms.items() if rules[rule].anchor in ts)
-        seconds = tuple(rule for rule, ts in terms.items() if rules[rule].anchor2 in ts)
+        # a one-term rule needs no second anchor: it counts as found here too, so that a
+        # text's candidates are the rules both anchored and seconded
+        seconds = tuple(
+            rule for rule, ts in terms.items() if rules[rule].anchor2 in ts or rules[rule].size == 1
+        )
         return (
             anchors,
             {rule: tuple(ts) for rule, ts in terms.items()},
@@ -595,23 +629,47 @@ class Detector:
                 hits.extend(self._vocab.index[("stem", lang, candidate)])
         return hits
 
+    def _token(self, raw: str) -> _Token:
+        """Return what a word as typed is (`_Token`), and keep it for the next time."""
+        tokens = self._tokens
+        if len(tokens) >= TOKEN_CACHE:  # full: start again (words repeat)
+            tokens.clear()
+        token = normalize_token(raw)
+        found = tokens.get(token)
+        if found is None:
+            info = self._analyse_token(token)
+            word = fold(token)
+            lt_negated = len(word) >= 6 and word.startswith("ne") and word != "nera"
+            model_word = len(word.lstrip("~")) >= 2 and word[-1:].isalpha()
+            counts = (
+                language_bits(token)
+                + ((word in NEGATORS) << _NEGATORS)
+                + (lt_negated << _LT_NEGATED)
+                + (model_word << _MODEL_WORDS)
+                + ((len(word) if model_word else 0) << _MODEL_LETTERS)
+            )
+            found = (*info, counts, word)
+            tokens[token] = found
+        tokens[raw] = found
+        return found
+
     # -- per text -----------------------------------------------------------------------
 
     def detect(self, text: str) -> Detection:
         """Read one text and return the danger signals in it: the rules, then the model."""
         text = drop_invisible(text)[:MAX_CHARS]
-        spans, lang, hits = self._scan(text)
-        reading = self._reading(text, spans, lang, hits)
+        parts, tokens, counts, lang, hits = self._scan(text)
+        reading = self._reading(text, parts, lang, hits)
         clf = self.classifier
         if clf is None:
             return _agree(reading.found)
-        typed, read = analyse(text, spans, lang)
-        if not _enough_words(read):
+        typed, read, enough = _model_words(text, parts, tokens, counts, lang)
+        if not enough:
             return _agree(reading.found)  # too little text for the model to judge
         # the full scores are needed where a rule alarm may stand (see `combine`)
         sure = reading.found.danger or reading.reported
         if len(read) > LONG_TEXT:  # a long story: read it a few sentences at a time
-            z = _longest(clf, text, spans, read, reading.active())
+            z = _longest(clf, parts[0::2], read, reading.active())
         else:
             z = clf.logits(read, reading.active(), only_if_danger=not sure)
         if z is None:  # the model reads no danger, and no rule alarm must stand
@@ -620,14 +678,12 @@ class Detector:
 
     def read_rules(self, text: str) -> RuleReading:
         """Return what the rules find in `text` and how they judged their matches."""
-        spans, lang, hits = self._scan(text)
-        return self._reading(text, spans, lang, hits)
+        parts, _, _, lang, hits = self._scan(text)
+        return self._reading(text, parts, lang, hits)
 
-    def _reading(
-        self, text: str, spans: list[tuple[str, int, int]], lang: str, hits: list[_Hit]
-    ) -> RuleReading:
+    def _reading(self, text: str, parts: list[str], lang: str, hits: list[_Hit]) -> RuleReading:
         return RuleReading(
-            found=self._detection(text, spans, lang, hits),
+            found=self._detection(text, parts, lang, hits),
             # every match was cancelled by a negation, a harmless context or a question:
             # someone wrote down why these words are harmless here
             explained=bool(hits) and all(h.cancelled_by for h in hits),
@@ -639,20 +695,20 @@ class Detector:
         """Return what the rules alone find in `text` (already cleaned and cut)."""
         return self.read_rules(text).found
 
-    def _detection(
-        self, text: str, spans: list[tuple[str, int, int]], lang: str, found: list[_Hit]
-    ) -> Detection:
+    def _detection(self, text: str, parts: list[str], lang: str, found: list[_Hit]) -> Detection:
         """Turn the rule matches into a Detection with one quote per category and place."""
         # Character ranges per category; overlapping matches of one category become one
         # piece of evidence ("THEY TOOK my passport", not two overlapping quotes).
         ranges: dict[str, list[list[int]]] = {}
         urgent = False
+        # where each piece of `parts` ends: word i spans ends[2i]..ends[2i + 1]
+        ends = list(itertools.accumulate(map(len, parts))) if found else []
         for hit in found:
             if hit.cancelled_by:
                 continue
             assert hit.rule.category is not None
             ranges.setdefault(hit.rule.category, []).append(
-                [spans[min(hit.match)][1], spans[max(hit.match)][2]]
+                [ends[2 * min(hit.match)], ends[2 * max(hit.match) + 1]]
             )
             urgent = urgent or hit.urgent
         signals: list[tuple[int, int, Signal]] = []
@@ -673,7 +729,7 @@ class Detector:
 
     def explain(self, text: str) -> list[str]:
         """List the patterns that matched `text`, and which were cancelled (for authors)."""
-        _, _, found = self._scan(text[:MAX_CHARS])
+        found = self._scan(text[:MAX_CHARS])[-1]
         lines = []
         for hit in found:
             if hit.cancelled_by:
@@ -686,37 +742,33 @@ class Detector:
                 lines.append(f"hit: {hit.rule.source}")
         return lines
 
-    def _scan(self, text: str) -> tuple[list[tuple[str, int, int]], str, list[_Hit]]:
-        """Return the tokens, the language and every signal match, each with its verdict."""
-        spans = token_spans(text)
-        if not spans:
-            return spans, "en", []
-        words = [w for w, _, _ in spans]
-        lang = language_of_tokens(words)
-        analyse = self._analyse
-        infos = [analyse(w) for w in words]
-        anchored: set[int] = set()
-        seconds: set[int] = set()
-        for info in infos:
-            if info[0]:
-                anchored.update(info[0])
-            if info[4]:
-                seconds.update(info[4])
+    def _scan(self, text: str) -> tuple[list[str], list[_Token], int, str, list[_Hit]]:
+        """Return the text cut at its words (`split_tokens`), each word's `_Token`, their
+        summed counts, the language and every signal match, each with its verdict."""
+        parts = split_tokens(text)
+        if len(parts) == 1:  # no words
+            return parts, [], 0, "en", []
+        known = self._tokens.get
+        infos = [known(raw) or self._token(raw) for raw in parts[1::2]]
+        counts = sum(map(_counts_of, infos))
+        lang = language_of_bits(counts)
+        anchored = set().union(*[info[0] for info in infos])
         rules = self._rules
         # a rule is tried only when both of its rarest terms occur somewhere in the text
-        candidates = {n for n in anchored if n in seconds or rules[n].anchor2 < 0}
+        # (a one-term rule is its own second anchor, see `_analyse_token`)
+        candidates = anchored.intersection(set().union(*[info[4] for info in infos]))
         signal_rules = [n for n in candidates if not rules[n].benign]
         if not signal_rules:  # the usual case: nothing that could raise an alarm
-            return spans, lang, []
+            return parts, infos, counts, lang, []
 
         sentence: list[int] = []
         clause: list[int] = []
         negation: list[int] = []
         asked: set[int] = set()  # sentences that end with a question mark
         s = c = 0
-        prev_end = 0
-        for i, (_, start, end) in enumerate(spans):
-            gap = text[prev_end:start]
+        gaps = parts[0::2]
+        for i, info in enumerate(infos):
+            gap = gaps[i]
             if i and gap != " ":
                 if any(ch in ".!?;\n" for ch in gap):
                     if "?" in gap:
@@ -725,13 +777,12 @@ class Detector:
                     c += 1
                 elif any(ch in ',:()"«»—–' for ch in gap) or " - " in gap:
                     c += 1
-            if infos[i][3]:
+            if info[3]:
                 c += 1
             sentence.append(s)
             clause.append(c)
-            negation.append(infos[i][2])
-            prev_end = end
-        if "?" in text[prev_end:]:
+            negation.append(info[2])
+        if "?" in gaps[-1]:
             asked.add(s)
         sentence_len: dict[int, int] = {}
         for x in sentence:
@@ -755,7 +806,7 @@ class Detector:
                 if match is not None:
                     negated.append(_Hit(rules[number], match, NEGATED, False, ""))
         if not found:
-            return spans, lang, negated
+            return parts, infos, counts, lang, negated
         # (category, or None for every category; sentence) -> the cancelling pattern
         calm: dict[tuple[str | None, int], str] = {}
         cues: dict[str, list[int]] = {"question": [], "report": [], "not_urgent": []}
@@ -791,7 +842,7 @@ class Detector:
                 reported = why == _REPORTED
                 why = "" if reported else why
             out.append(_Hit(rule, match, why, urgent, calmed_by, reported))
-        return spans, lang, out + negated
+        return parts, infos, counts, lang, out + negated
 
     def _questioned(
         self,
@@ -944,30 +995,50 @@ def _enough_words(read: list[str]) -> bool:
     return len(words) >= MODEL_MIN_WORDS and sum(map(len, words)) >= MODEL_MIN_LETTERS
 
 
+def _model_words(
+    text: str, parts: list[str], tokens: list[_Token], counts: int, lang: str
+) -> tuple[list[str], list[str], bool]:
+    """Return `analyse(text)` from what `Detector._scan` found (the words as typed and as
+    the model reads them), and whether they are enough for the model (`_enough_words`).
+
+    Most texts have no negation word (and no Lithuanian word negated inside): the model
+    then reads each word's skeleton as it is, and the counts say if they are enough.
+    """
+    typed = parts[1::2]
+    read = list(map(_folded_of, tokens))
+    lithuanian = lang == "lt"
+    if (counts >> _NEGATORS) & _FIELD_MASK or (
+        lithuanian and (counts >> _LT_NEGATED) & _FIELD_MASK
+    ):
+        read = read_words(read, parts[0::2], lithuanian)
+        enough = None
+    else:
+        words = (counts >> _MODEL_WORDS) & _FIELD_MASK
+        letters = (counts >> _MODEL_LETTERS) & _FIELD_MASK
+        enough = words >= MODEL_MIN_WORDS and letters >= MODEL_MIN_LETTERS
+    if "?" in text:
+        typed.append("?")
+        read.append("?")
+    return typed, read, _enough_words(read) if enough is None else enough
+
+
 #: Texts of more words than this are scored a few sentences at a time (see `_longest`).
 LONG_TEXT = 60
 
 
-def _longest(
-    clf: Classifier,
-    text: str,
-    spans: list[tuple[str, int, int]],
-    read: list[str],
-    rules: list[int],
-) -> np.ndarray:
+def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]) -> np.ndarray:
     """Score a long text by pieces of whole sentences (at most `LONG_TEXT` words) and keep
     the scores of the piece that reads most like danger: danger told in one sentence of a
-    long story must not be averaged away by the rest of it."""
+    long story must not be averaged away by the rest of it. `gaps` are what stands before
+    each word (`split_tokens`)."""
     pieces: list[list[str]] = [[]]
-    prev = 0
-    for i, (_, start, end) in enumerate(spans):
-        ends_sentence = any(ch in ".!?\n" for ch in text[prev:start])
+    for i in range(len(gaps) - 1):  # each word; a final "?" in `read` is in no piece
+        ends_sentence = any(ch in ".!?\n" for ch in gaps[i])
         if pieces[-1] and (
             (ends_sentence and len(pieces[-1]) >= 4) or len(pieces[-1]) >= LONG_TEXT
         ):
             pieces.append([])
         pieces[-1].append(read[i])
-        prev = end
     scores = [clf.logits(piece, rules) for piece in pieces if piece]
     return max(scores, key=lambda z: z[0])  # the piece that reads most like danger
 

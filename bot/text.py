@@ -17,9 +17,12 @@ __all__ = [
     "clear_language",
     "detect_language",
     "drop_invisible",
+    "language_bits",
+    "language_of_bits",
     "language_of_tokens",
     "normalize",
     "normalize_token",
+    "split_tokens",
     "stem",
     "strip_diacritics_lt",
     "token_spans",
@@ -111,6 +114,20 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     original characters so that evidence can be quoted exactly as the user typed it.
     """
     return [(normalize_token(m.group()), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+# The same words, cut with `re.split`: no match objects, and the gaps come for free.
+_TOKEN_SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
+
+
+def split_tokens(text: str) -> list[str]:
+    """Return `text` cut at its words: gap, word, gap, ..., word, gap (2n + 1 pieces).
+
+    The words (`[1::2]`) are `token_spans`'s as typed (not normalised); the gaps (`[0::2]`)
+    are what stands before each word and, last, after the final one. Joined, the pieces
+    are `text` again, so offsets are sums of lengths.
+    """
+    return _TOKEN_SPLIT_RE.split(text)
 
 
 def tokens(text: str) -> list[str]:
@@ -356,7 +373,61 @@ def language_of_tokens(words: list[str]) -> str:
     # column sums in C (zip/sum) rather than a Python loop per feature: this runs on
     # every message
     totals = [sum(column) for column in zip(*map(_language_features, words), strict=True)]
-    cyr, lat, uk_letter, ru_letter, lt_letter, uk_mark, uk, ru, en, lt, ru_tr, uk_tr = totals
+    return _language_of_totals(*totals)
+
+
+#: `language_bits` packs each of a token's language counts into a field this wide: the
+#: sum over a text's tokens cannot carry from one field into the next below 2**32 letters.
+LANGUAGE_FIELD = 32
+_FIELD_MASK = (1 << LANGUAGE_FIELD) - 1
+#: Fields 0-11 hold the language counts; callers may pack counts of their own above them.
+LANGUAGE_COUNTS = 12
+
+
+def language_bits(word: str) -> int:
+    """Return one normalised token's `_language_features` packed into one integer.
+
+    The sum of a text's packed tokens is their column sums at once, which
+    `language_of_bits` reads: one `sum` instead of a column sum per feature.
+    """
+    return sum(v << (LANGUAGE_FIELD * k) for k, v in enumerate(_language_features(word)))
+
+
+def language_of_bits(total: int) -> str:
+    """Return `language_of_tokens`'s answer from the sum of the tokens' `language_bits`
+    (for at least one token; higher fields than the language counts are ignored)."""
+    m = _FIELD_MASK
+    # written out: a loop over the twelve fields costs twice as much, on every message
+    return _language_of_totals(
+        total & m,
+        (total >> 32) & m,
+        (total >> 64) & m,
+        (total >> 96) & m,
+        (total >> 128) & m,
+        (total >> 160) & m,
+        (total >> 192) & m,
+        (total >> 224) & m,
+        (total >> 256) & m,
+        (total >> 288) & m,
+        (total >> 320) & m,
+        (total >> 352) & m,
+    )
+
+
+def _language_of_totals(
+    cyr: int,
+    lat: int,
+    uk_letter: int,
+    ru_letter: int,
+    lt_letter: int,
+    uk_mark: int,
+    uk: int,
+    ru: int,
+    en: int,
+    lt: int,
+    ru_tr: int,
+    uk_tr: int,
+) -> str:
     if cyr > lat:
         if uk_letter or uk_mark:
             return "uk"
@@ -365,9 +436,13 @@ def language_of_tokens(words: list[str]) -> str:
         return "uk" if uk > ru else "ru"
     if lt_letter:
         return "lt"
-    scores = {"en": en, "lt": lt, "ru": ru_tr, "uk": uk_tr}
-    # ties go to English (listed first): it is the safest default for the replies
-    return max(scores, key=lambda k: scores[k])
+    # the most words of one language; ties go to the one listed first, English first: it
+    # is the safest default for the replies
+    lang, best = "en", en
+    for other, count in (("lt", lt), ("ru", ru_tr), ("uk", uk_tr)):
+        if count > best:
+            lang, best = other, count
+    return lang
 
 
 @lru_cache(maxsize=65536)

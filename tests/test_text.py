@@ -6,9 +6,14 @@ import unicodedata
 
 import pytest
 
+from bot.devset import load_devset
 from bot.text import (
     detect_language,
+    language_bits,
+    language_of_bits,
+    language_of_tokens,
     normalize,
+    split_tokens,
     stem,
     strip_diacritics_lt,
     token_spans,
@@ -116,3 +121,18 @@ def test_ukrainian_stem_keeps_short_words_whole() -> None:
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+def test_split_tokens_cuts_the_words_of_token_spans() -> None:
+    for text in ["", "  ", "Они забрали мой ПАСПОРТ!!!", "б’ють, ID-kortelę 🆘🆘 e-mail'"]:
+        parts = split_tokens(text)
+        assert "".join(parts) == text
+        assert parts[1::2] == [text[start:end] for _, start, end in token_spans(text)]
+
+
+def test_language_of_bits_agrees_with_language_of_tokens() -> None:
+    for item in load_devset():
+        words = tokens(item.text)
+        if words:
+            total = sum(map(language_bits, words))
+            assert language_of_bits(total) == language_of_tokens(words), item.text
