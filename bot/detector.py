@@ -16,6 +16,7 @@ it matched, so a reviewer can see why.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import operator
@@ -196,10 +197,10 @@ class _Rule:
 _REPORTED = "(reported)"
 
 #: What one token can be (see `Detector._analyse_token`).
-_Info = tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool, tuple[int, ...]]
+_Info = tuple[int, dict[int, tuple[int, ...]], bool, bool, int]
 #: What one word as typed is, worked out once (`Detector._token`): its `_Info`, then its
 #: packed counts (`_NEGATORS` and after) and its skeleton for the model (`fold`).
-_Token = tuple[tuple[int, ...], dict[int, tuple[int, ...]], bool, bool, tuple[int, ...], int, str]
+_Token = tuple[int, dict[int, tuple[int, ...]], bool, bool, int, int, str]
 _COUNTS, _FOLDED = 5, 6
 #: Counts packed above a token's `language_bits`, so that one `sum` over a text's tokens
 #: counts them all: model negation words ("not"), Lithuanian words negated inside ("ne..."),
@@ -210,6 +211,8 @@ _NEGATORS, _LT_NEGATED, _MODEL_WORDS, _MODEL_LETTERS = (
 _FIELD_MASK = (1 << LANGUAGE_FIELD) - 1
 #: Distinct words (as typed and normalised) whose `_Token` is kept; words repeat.
 TOKEN_CACHE = 200_000
+_anchors_of = operator.itemgetter(0)
+_seconds_of = operator.itemgetter(4)
 _counts_of = operator.itemgetter(_COUNTS)
 _folded_of = operator.itemgetter(_FOLDED)
 
@@ -497,6 +500,10 @@ class Detector:
         self.classifier = classifier
         self._rules = vocab.rules
         self._choose_anchors()
+        # the rules of each kind as a bit mask (bit n: rule n), like a text's candidates
+        self._kinds = {kind: 0 for kind in ("signal", "benign", *_CUES)}
+        for number, rule in enumerate(self._rules):
+            self._kinds[rule.kind] |= 1 << number
         # Per-token work is cached per detector: real texts repeat their words a lot.
         self._tokens: dict[str, _Token] = {}
 
@@ -555,7 +562,8 @@ class Detector:
         """Return what one token can be: rules it anchors, {rule: terms}, negation, clause start.
 
         The fifth item lists the rules whose second anchor this token matches, and the
-        one-term rules it matches.
+        one-term rules it matches. Lists of rules are bit masks (bit n: rule n), so that a
+        text's are one `|` per word.
         """
         vocab = self._vocab
         lt = strip_diacritics_lt(token)
@@ -601,11 +609,13 @@ class Detector:
         for rule, term in sorted(hits):
             terms.setdefault(rule, []).append(term)
         rules = self._rules
-        anchors = tuple(rule for rule, ts in terms.items() if rules[rule].anchor in ts)
+        anchors = sum(1 << rule for rule, ts in terms.items() if rules[rule].anchor in ts)
         # a one-term rule needs no second anchor: it counts as found here too, so that a
         # text's candidates are the rules both anchored and seconded
-        seconds = tuple(
-            rule for rule, ts in terms.items() if rules[rule].anchor2 in ts or rules[rule].size == 1
+        seconds = sum(
+            1 << rule
+            for rule, ts in terms.items()
+            if rules[rule].anchor2 in ts or rules[rule].size == 1
         )
         return (
             anchors,
@@ -752,106 +762,71 @@ class Detector:
         infos = [known(raw) or self._token(raw) for raw in parts[1::2]]
         counts = sum(map(_counts_of, infos))
         lang = language_of_bits(counts)
-        anchored = set().union(*[info[0] for info in infos])
         rules = self._rules
         # a rule is tried only when both of its rarest terms occur somewhere in the text
         # (a one-term rule is its own second anchor, see `_analyse_token`)
-        candidates = anchored.intersection(set().union(*[info[4] for info in infos]))
-        signal_rules = [n for n in candidates if not rules[n].benign]
-        if not signal_rules:  # the usual case: nothing that could raise an alarm
+        candidates = functools.reduce(operator.or_, map(_anchors_of, infos)) & functools.reduce(
+            operator.or_, map(_seconds_of, infos)
+        )
+        kinds = self._kinds
+        if not candidates & kinds["signal"]:  # the usual case: nothing that could raise an alarm
             return parts, infos, counts, lang, []
 
-        sentence: list[int] = []
-        clause: list[int] = []
-        negation: list[int] = []
-        asked: set[int] = set()  # sentences that end with a question mark
-        s = c = 0
-        gaps = parts[0::2]
-        for i, info in enumerate(infos):
-            gap = gaps[i]
-            if i and gap != " ":
-                if any(ch in ".!?;\n" for ch in gap):
-                    if "?" in gap:
-                        asked.add(s)
-                    s += 1
-                    c += 1
-                elif any(ch in ',:()"«»—–' for ch in gap) or " - " in gap:
-                    c += 1
-            if info[3]:
-                c += 1
-            sentence.append(s)
-            clause.append(c)
-            negation.append(info[2])
-        if "?" in gaps[-1]:
-            asked.add(s)
-        sentence_len: dict[int, int] = {}
-        for x in sentence:
-            sentence_len[x] = sentence_len.get(x, 0) + 1
-        clause_len: dict[int, int] = {}
-        for x in clause:
-            clause_len[x] = clause_len.get(x, 0) + 1
-        layout = (sentence, clause, negation, sentence_len, clause_len)
-
+        layout = _Layout(parts[0::2], infos)
+        sentence, clause = layout.sentence, layout.clause
         found = []
         # matches that only a negation stopped ("nobody beat me"): the rules explained
         # these words away, which the statistical layer is told (`RuleReading.explained`)
         negated: list[_Hit] = []
-        plain = (sentence, clause, [False] * len(negation), sentence_len, clause_len)
-        for number in sorted(signal_rules):
-            match = self._candidate(number, infos, layout)
+        candidate = self._candidate
+        for number in _numbers(candidates & kinds["signal"]):
+            match = candidate(number, layout)
             if match is not None:
                 found.append((rules[number], match))
-            elif rules[number].negatable and any(negation):
-                match = self._candidate(number, infos, plain)
+            elif rules[number].negatable and layout.negation is not None:
+                match = candidate(number, layout, plain=True)
                 if match is not None:
                     negated.append(_Hit(rules[number], match, NEGATED, False, ""))
         if not found:
             return parts, infos, counts, lang, negated
         # (category, or None for every category; sentence) -> the cancelling pattern
         calm: dict[tuple[str | None, int], str] = {}
-        cues: dict[str, list[int]] = {"question": [], "report": [], "not_urgent": []}
-        for number in sorted(candidates):
-            rule = rules[number]
-            if rule.kind == "benign":
-                match = self._candidate(number, infos, layout)
-                if match is not None:
-                    calm.setdefault((rule.category, sentence[match[0]]), rule.source)
-            elif rule.benign:
-                cues[rule.kind].append(number)
+        for number in _numbers(candidates & kinds["benign"]):
+            match = candidate(number, layout)
+            if match is not None:
+                rule = rules[number]
+                calm.setdefault((rule.category, sentence[match[0]]), rule.source)
+        cues = {kind: _numbers(candidates & kinds[kind]) for kind in _CUES}
         out = []
         for rule, match in found:
             first, last = min(match), max(match)
             why = ""
-            for where in range(sentence[first], sentence[last] + 1):
-                why = calm.get((None, where), "")
-                if not why and not rule.strong:
-                    why = calm.get((rule.category, where), "")
-                if why:
-                    break
+            if calm:
+                for where in range(sentence[first], sentence[last] + 1):
+                    why = calm.get((None, where), "")
+                    if not why and not rule.strong:
+                        why = calm.get((rule.category, where), "")
+                    if why:
+                        break
             # not_urgent cues are read for every match, urgent or not: they also tell the
             # statistical layer that the rules read the past or mere control here
             urgent, calmed_by = rule.urgent, ""
             if cues["not_urgent"]:
                 numbers = [n for n in cues["not_urgent"] if rules[n].category == rule.category]
-                lo, hi = _bounds(clause, first, last)
-                calmed_by = self._first_match(numbers, infos, layout, lo, hi)
-                urgent = urgent and not calmed_by
+                if numbers:
+                    lo, hi = _bounds(clause, first, last)
+                    calmed_by = self._first_match(numbers, layout, lo, hi)
+                    urgent = urgent and not calmed_by
             reported = False
             if not why and not urgent and cues["question"]:
-                why = self._questioned(first, last, cues, asked, infos, layout)
+                why = self._questioned(first, last, cues, layout)
                 reported = why == _REPORTED
                 why = "" if reported else why
             out.append(_Hit(rule, match, why, urgent, calmed_by, reported))
         return parts, infos, counts, lang, out + negated
 
     def _questioned(
-        self,
-        first: int,
-        last: int,
-        cues: dict[str, list[int]],
-        asked: set[int],
-        infos: list[_Info],
-        layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
+        self, first: int, last: int, cues: dict[str, list[int]], layout: _Layout
     ) -> str:
         """Return the question cue that makes a match a general question, or "" (no cue),
         or `_REPORTED` (a question whose clauses also tell the person's own story).
@@ -861,100 +836,169 @@ class Detector:
         don't pay me, what do I do?"); a report cue in the clauses from the cue to the
         match keeps the alarm ("what do I do if they have not paid me for 3 months?").
         """
-        sentence, clause = layout[0], layout[1]
+        sentence, clause = layout.sentence, layout.clause
         lo, hi = _bounds(sentence, first, last)
         match_clauses = range(clause[first], clause[last] + 1)
         for number in cues["question"]:
-            cue = self._candidate(number, infos, layout, lo, hi)
+            cue = self._candidate(number, layout, lo, hi)
             if cue is None:
                 continue
             cue_first, cue_last = min(cue), max(cue)
-            if self._rules[number].asks and sentence[cue_first] not in asked:
+            if self._rules[number].asks and sentence[cue_first] not in layout.asked:
                 continue
             if not any(0 <= first - t <= QUESTION_REACH for t in cue):
                 continue
             if clause[cue_first] not in match_clauses and clause[cue_last] not in match_clauses:
                 continue
             report_lo, report_hi = _bounds(clause, min(cue_first, first), last)
-            if self._first_match(cues["report"], infos, layout, report_lo, report_hi):
+            if self._first_match(cues["report"], layout, report_lo, report_hi):
                 return _REPORTED
             return self._rules[number].source
         return ""
 
-    def _first_match(
-        self,
-        numbers: list[int],
-        infos: list[_Info],
-        layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
-        lo: int,
-        hi: int,
-    ) -> str:
+    def _first_match(self, numbers: list[int], layout: _Layout, lo: int, hi: int) -> str:
         """Return the source of the first of these rules that matches in tokens lo..hi-1."""
         for number in numbers:
-            if self._candidate(number, infos, layout, lo, hi) is not None:
+            if self._candidate(number, layout, lo, hi) is not None:
                 return self._rules[number].source
         return ""
 
     def _candidate(
-        self,
-        number: int,
-        infos: list[_Info],
-        layout: tuple[list[int], list[int], list[bool], dict[int, int], dict[int, int]],
-        lo: int = 0,
-        hi: int | None = None,
+        self, number: int, layout: _Layout, lo: int = 0, hi: int = 0, plain: bool = False
     ) -> tuple[int, ...] | None:
-        """Collect where each term of one rule occurs (in tokens lo..hi-1), then match it."""
-        rule = self._rules[number]
-        if hi is None:
-            hi = len(infos)
-        if rule.size == 1:
-            single = [i for i in range(lo, hi) if number in infos[i][1]]
-            return self._match(rule, [single], *layout) if single else None
-        slots: list[list[int]] = [[] for _ in range(rule.size)]
-        for i in range(lo, hi):
-            terms = infos[i][1].get(number)
-            if terms:
-                for term in terms:
-                    slots[term].append(i)
-        if not all(slots):
+        """Match one rule in tokens lo..hi-1 (hi 0: to the end); `plain`: as if the text
+        had no negation cue."""
+        slots = layout.slots.get(number)
+        if slots is None:
+            slots = layout.slots[number] = self._slots(number, layout.terms)
+        if not slots:  # a term occurs nowhere in the text
             return None
-        return self._match(rule, slots, *layout)
+        if lo or hi:
+            hi = hi or len(layout.terms)
+            slots = [[i for i in slot if lo <= i < hi] for slot in slots]
+            if not all(slots):
+                return None
+        return _match(
+            self._rules[number],
+            slots,
+            layout.sentence,
+            layout.clause,
+            None if plain else layout.negation,
+        )
 
-    @staticmethod
-    def _match(
-        rule: _Rule,
-        slots: list[list[int]],
-        sentence: list[int],
-        clause: list[int],
-        negation: list[int],
-        sentence_len: dict[int, int],
-        clause_len: dict[int, int],
-    ) -> tuple[int, ...] | None:
-        """Return token positions (one per term) that satisfy the rule, or None."""
-        combos: Iterable[tuple[int, ...]]
+    def _slots(self, number: int, terms: list[dict[int, tuple[int, ...]]]) -> list[list[int]]:
+        """Return where each term of one rule occurs in a text, or [] when one is missing."""
+        rule = self._rules[number]
         if rule.size == 1:
-            combos = ((p,) for p in slots[0])
-        else:
-            combos = itertools.islice(itertools.product(*slots), 256)
-        for combo in combos:
-            first, last = min(combo), max(combo)
-            if last - first >= rule.window or sentence[last] - sentence[first] >= rule.sentences:
+            single = [i for i, found in enumerate(terms) if number in found]
+            return [single] if single else []
+        slots: list[list[int]] = [[] for _ in range(rule.size)]
+        for i, found in enumerate(terms):
+            ts = found.get(number)
+            if ts:
+                for term in ts:
+                    slots[term].append(i)
+        return slots if all(slots) else []
+
+
+_CUES = ("question", "report", "not_urgent")
+
+
+def _numbers(mask: int) -> list[int]:
+    """Return the rule numbers in a bit mask (bit n: rule n), in increasing order."""
+    numbers = []
+    while mask:
+        low = mask & -mask
+        numbers.append(low.bit_length() - 1)
+        mask ^= low
+    return numbers
+
+
+class _Layout:
+    """Where a text's words stand (sentence and clause numbers, negation cues, sentences
+    asked with "?") and, filled as rules are tried, where each rule's terms occur."""
+
+    __slots__ = ("asked", "clause", "negation", "sentence", "slots", "terms")
+
+    def __init__(self, gaps: list[str], infos: list[_Token]):
+        sentence: list[int] = []
+        clause: list[int] = []
+        asked: set[int] = set()  # sentences that end with a question mark
+        s = c = 0
+        for i, info in enumerate(infos):
+            gap = gaps[i]
+            if i and gap != " ":
+                if not _SENTENCE_END.isdisjoint(gap):
+                    if "?" in gap:
+                        asked.add(s)
+                    s += 1
+                    c += 1
+                elif not _CLAUSE_END.isdisjoint(gap) or " - " in gap:
+                    c += 1
+            if info[3]:
+                c += 1
+            sentence.append(s)
+            clause.append(c)
+        if "?" in gaps[len(infos)]:
+            asked.add(s)
+        negation = [info[2] for info in infos]
+        self.sentence, self.clause, self.asked = sentence, clause, asked
+        #: None when no word of the text is a negation cue
+        self.negation: list[int] | None = negation if any(negation) else None
+        self.terms = [info[1] for info in infos]
+        self.slots: dict[int, list[list[int]]] = {}
+
+
+_SENTENCE_END = frozenset(".!?;\n")
+_CLAUSE_END = frozenset(',:()"«»—–')
+
+
+def _match(
+    rule: _Rule,
+    slots: list[list[int]],
+    sentence: list[int],
+    clause: list[int],
+    negation: list[int] | None,
+) -> tuple[int, ...] | None:
+    """Return token positions (one per term) that satisfy the rule, or None.
+
+    `negation` is None when no negation cue counts (there is none in the text).
+    """
+    size, max_tokens, alone = rule.size, rule.max_tokens, rule.alone
+    if not rule.negatable:
+        negation = None
+    if size == 1:  # one term: the window and the sentences hold by themselves
+        for p in slots[0]:
+            if max_tokens and _run(sentence, p) > max_tokens:
                 continue
-            if rule.size > 1:
-                if len(set(combo)) != rule.size:
-                    continue
-                if rule.ordered and list(combo) != sorted(combo):
-                    continue
-            if rule.max_tokens and sentence_len[sentence[first]] > rule.max_tokens:
+            if alone and _run(clause, p) != 1:
                 continue
-            if rule.alone and (
-                clause[first] != clause[last] or clause_len[clause[first]] != rule.size
-            ):
+            if negation is not None and _negated((p,), p, p, clause, negation):
                 continue
-            if rule.negatable and _negated(combo, first, last, clause, negation):
-                continue
-            return combo
+            return (p,)
         return None
+    window, sentences, ordered = rule.window, rule.sentences, rule.ordered
+    for combo in itertools.islice(itertools.product(*slots), 256):
+        first, last = min(combo), max(combo)
+        if last - first >= window or sentence[last] - sentence[first] >= sentences:
+            continue
+        if len(set(combo)) != size:
+            continue
+        if ordered and list(combo) != sorted(combo):
+            continue
+        if max_tokens and _run(sentence, first) > max_tokens:
+            continue
+        if alone and (clause[first] != clause[last] or _run(clause, first) != size):
+            continue
+        if negation is not None and _negated(combo, first, last, clause, negation):
+            continue
+        return combo
+    return None
+
+
+def _run(units: list[int], i: int) -> int:
+    """Return how many tokens share token i's sentence or clause (`units` never decrease)."""
+    return bisect_right(units, units[i]) - bisect_left(units, units[i])
 
 
 #: What cancelled a match that a negation word stopped (see `Detector._scan`).
