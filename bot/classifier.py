@@ -303,6 +303,7 @@ class Classifier:
         # get the next free rows as they are first seen.
         self._rows: dict[str, tuple[int, int, float]] = {}
         self._pair_rows: dict[str, tuple[int, float]] = {}
+        self._coef: dict[tuple[int, int, int], np.ndarray] = {}
         self._table = np.zeros((_FIRST_FREE + WORD_CACHE, len(OUTPUTS)), dtype=np.float32)
         self._free = _FIRST_FREE
         rows = [self.index.get(name) for name in RULE_FEATURES]
@@ -398,29 +399,48 @@ class Classifier:
         rows = []
         count = max(len(folded) - 1, 0)  # word pairs
         danger = 0.0
-        word = self._word
+        # the caches are read here directly (`_word` and `_pair` on a miss): a method call
+        # per word costs more than the lookup
+        known = self._rows.get
         for w in folded:
-            row, n, d = word(w)
+            row, n, d = known(w) or self._word(w)
             if row:
                 rows.append(row)
                 danger += d
             count += n
-        known = self._pair_rows
+        known_pair = self._pair_rows.get
         for a, b in pairwise(folded):
             key = f"b:{a} {b}"
-            row, d = known.get(key) or self._pair(key)
+            row, d = known_pair(key) or self._pair(key)
             if row:
                 rows.append(row)
                 danger += d
-        scale = 1 / math.sqrt(max(count, NORM_FLOOR))
-        extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules or ()]
+        count = max(count, NORM_FLOOR)
+        extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules] if rules else [_BIAS_ROW]
         if only_if_danger:
-            danger = danger * scale + sum(self._danger_extra[r] for r in extra)
+            danger_extra = self._danger_extra
+            danger = danger * (1 / math.sqrt(count)) + sum([danger_extra[r] for r in extra])
             if danger < self._danger_threshold:
                 return None
-        coef = np.full(len(rows) + len(extra), scale, dtype=np.float32)
-        coef[len(rows) :] = 1.0
-        return coef @ self._table[rows + extra]
+        coef = self._coefficients(len(rows), len(extra), count)
+        # `take` copies the same rows as indexing with a list, in half the time
+        return coef @ self._table.take(rows + extra, axis=0)
+
+    def _coefficients(self, words: int, extra: int, count: int) -> np.ndarray:
+        """Return the weights of a text's rows in `logits`: 1/sqrt(count) for each of its
+        `words` rows (words and pairs), 1.0 for the `extra` rows (bias and rules).
+
+        Kept per shape: short texts share a few (read only: `@` does not write them)."""
+        key = (words, extra, count)
+        coef = self._coef.get(key)
+        if coef is None:
+            if len(self._coef) >= 4096:
+                self._coef.clear()
+            coef = np.full(words + extra, 1 / math.sqrt(count), dtype=np.float32)
+            coef[words:] = 1.0
+            coef.flags.writeable = False
+            self._coef[key] = coef
+        return coef
 
     def positive(self, folded: list[str]) -> np.ndarray:
         """Return, per output, whether the text's score passes the output's threshold."""
