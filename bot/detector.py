@@ -504,6 +504,7 @@ class Detector:
         self._kinds = {kind: 0 for kind in ("signal", "benign", *_CUES)}
         for number, rule in enumerate(self._rules):
             self._kinds[rule.kind] |= 1 << number
+        self._kinds["cues"] = sum(self._kinds[kind] for kind in _CUES)
         # Per-token work is cached per detector: real texts repeat their words a lot.
         self._tokens: dict[str, _Token] = {}
 
@@ -692,6 +693,8 @@ class Detector:
         return self._reading(text, parts, lang, hits)
 
     def _reading(self, text: str, parts: list[str], lang: str, hits: list[_Hit]) -> RuleReading:
+        if not hits:  # the usual case: nothing found, nothing explained
+            return RuleReading(Detection(False, False, (), lang))
         return RuleReading(
             found=self._detection(text, parts, lang, hits),
             # every match was cancelled by a negation, a harmless context or a question:
@@ -711,11 +714,12 @@ class Detector:
         # piece of evidence ("THEY TOOK my passport", not two overlapping quotes).
         ranges: dict[str, list[list[int]]] = {}
         urgent = False
-        # where each piece of `parts` ends: word i spans ends[2i]..ends[2i + 1]
-        ends = list(itertools.accumulate(map(len, parts))) if found else []
+        ends: list[int] = []
         for hit in found:
             if hit.cancelled_by:
                 continue
+            if not ends:  # where each piece of `parts` ends: word i is ends[2i]..ends[2i + 1]
+                ends = list(itertools.accumulate(map(len, parts)))
             assert hit.rule.category is not None
             ranges.setdefault(hit.rule.category, []).append(
                 [ends[2 * min(hit.match)], ends[2 * max(hit.match) + 1]]
@@ -791,12 +795,21 @@ class Detector:
             return parts, infos, counts, lang, negated
         # (category, or None for every category; sentence) -> the cancelling pattern
         calm: dict[tuple[str | None, int], str] = {}
+        # a category's harmless contexts count only for its matches that are not `strong`;
+        # the others need not be tried (global ones, category None, count for all)
+        wanted = {None} | {rule.category for rule, _ in found if not rule.strong}
         for number in _numbers(candidates & kinds["benign"]):
+            rule = rules[number]
+            if rule.category not in wanted:
+                continue
             match = candidate(number, layout)
             if match is not None:
-                rule = rules[number]
                 calm.setdefault((rule.category, sentence[match[0]]), rule.source)
-        cues = {kind: _numbers(candidates & kinds[kind]) for kind in _CUES}
+        cues = (
+            {kind: _numbers(candidates & kinds[kind]) for kind in _CUES}
+            if candidates & kinds["cues"]
+            else _NO_CUES
+        )
         out = []
         for rule, match in found:
             first, last = min(match), max(match)
@@ -902,6 +915,8 @@ class Detector:
 
 
 _CUES = ("question", "report", "not_urgent")
+#: The cues of a text in which no cue was found (read only).
+_NO_CUES: dict[str, list[int]] = {kind: [] for kind in _CUES}
 
 
 def _numbers(mask: int) -> list[int]:
@@ -1176,7 +1191,11 @@ def combine(
 
 def _agree(found: Detection) -> Detection:
     """Make urgency and `immediate_danger` say the same: a risk to life or liberty now."""
-    has = any(s.category == "immediate_danger" for s in found.signals)
+    has = False
+    for signal in found.signals:
+        if signal.category == "immediate_danger":
+            has = True
+            break
     if found.urgent == has:
         return found
     if found.urgent:
