@@ -695,13 +695,19 @@ class Detector:
     def _reading(self, text: str, parts: list[str], lang: str, hits: list[_Hit]) -> RuleReading:
         if not hits:  # the usual case: nothing found, nothing explained
             return RuleReading(Detection(False, False, (), lang))
+        # every match was cancelled by a negation, a harmless context or a question:
+        # someone wrote down why these words are harmless here
+        explained, calmed, reported = True, False, False
+        for hit in hits:
+            if not hit.cancelled_by:
+                explained = False
+                calmed = calmed or bool(hit.calmed_by)
+                reported = reported or hit.reported
         return RuleReading(
             found=self._detection(text, parts, lang, hits),
-            # every match was cancelled by a negation, a harmless context or a question:
-            # someone wrote down why these words are harmless here
-            explained=bool(hits) and all(h.cancelled_by for h in hits),
-            calmed=any(h.calmed_by and not h.cancelled_by for h in hits),
-            reported=any(h.reported and not h.cancelled_by for h in hits),
+            explained=explained,
+            calmed=calmed,
+            reported=reported,
         )
 
     def rules(self, text: str) -> Detection:
