@@ -499,6 +499,9 @@ class Detector:
         self._vocab = vocab
         self.classifier = classifier
         self._rules = vocab.rules
+        # prefix terms by their letters, the lengths in increasing order (`_analyse_token`)
+        self._prefixes = {key[1]: found for key, found in vocab.index.items() if key[0] == "prefix"}
+        self._prefix_lengths = sorted(vocab.prefix_lengths)
         self._choose_anchors()
         # the rules of each kind as a bit mask (bit n: rule n), like a text's candidates
         self._kinds = {kind: 0 for kind in ("signal", "benign", *_CUES)}
@@ -587,11 +590,15 @@ class Detector:
 
         hits: set[tuple[int, int]] = set()
         index = vocab.index
+        prefixes = self._prefixes
         for surface in surfaces:
             hits.update(index.get(("exact", surface), ()))
-            for n in vocab.prefix_lengths:
-                if n <= len(surface):
-                    hits.update(index.get(("prefix", surface[:n]), ()))
+            for n in self._prefix_lengths:  # shortest first
+                if n > len(surface):
+                    break
+                found = prefixes.get(surface[:n])
+                if found:
+                    hits.update(found)
         for lang, word in stems:
             found = index.get(("stem", lang, word))
             if found:
