@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import gc
 import logging
 import threading
@@ -114,6 +115,20 @@ def _settle_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+    _release_freed_memory()
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap start-up freed (parsed YAML, the model's load buffers) back to the system.
+
+    glibc keeps freed memory in the process for reuse; `malloc_trim` returns what it can, a
+    few MB of resident memory on a worker that otherwise holds it for its whole life.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, macOS): nothing to hand back this way
+        return
+    libc.malloc_trim(0)
 
 
 def _install_state(
@@ -175,6 +190,7 @@ def _compile_scanner(engine: Any) -> None:
         engine.scanner.compile_all()
     except Exception:  # `validate` names the broken pattern; scans will fail until fixed
         log.exception("the job-ad scanner's patterns do not compile: run python -m bot validate")
+    _release_freed_memory()
 
 
 async def _start_relay(
