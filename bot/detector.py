@@ -47,6 +47,7 @@ from bot.flows import fast_load
 from bot.text import (
     LANGUAGE_COUNTS,
     LANGUAGE_FIELD,
+    LANGUAGE_MASK,
     drop_invisible,
     language_bits,
     language_of_bits,
@@ -208,7 +209,6 @@ _COUNTS, _FOLDED = 5, 6
 _NEGATORS, _LT_NEGATED, _MODEL_WORDS, _MODEL_LETTERS = (
     LANGUAGE_FIELD * (LANGUAGE_COUNTS + k) for k in range(4)
 )
-_FIELD_MASK = (1 << LANGUAGE_FIELD) - 1
 #: Distinct words (as typed and normalised) whose `_Token` is kept; words repeat.
 TOKEN_CACHE = 200_000
 _anchors_of = operator.itemgetter(0)
@@ -1079,14 +1079,14 @@ def _model_words(
     typed = parts[1::2]
     read = list(map(_folded_of, tokens))
     lithuanian = lang == "lt"
-    if (counts >> _NEGATORS) & _FIELD_MASK or (
-        lithuanian and (counts >> _LT_NEGATED) & _FIELD_MASK
+    if (counts >> _NEGATORS) & LANGUAGE_MASK or (
+        lithuanian and (counts >> _LT_NEGATED) & LANGUAGE_MASK
     ):
         read = read_words(read, parts[0::2], lithuanian)
         enough = None
     else:
-        words = (counts >> _MODEL_WORDS) & _FIELD_MASK
-        letters = (counts >> _MODEL_LETTERS) & _FIELD_MASK
+        words = (counts >> _MODEL_WORDS) & LANGUAGE_MASK
+        letters = (counts >> _MODEL_LETTERS) & LANGUAGE_MASK
         enough = words >= MODEL_MIN_WORDS and letters >= MODEL_MIN_LETTERS
     if "?" in text:
         typed.append("?")

@@ -14,6 +14,7 @@ from functools import lru_cache
 import Stemmer
 
 __all__ = [
+    "LANGUAGE_MASK",
     "clear_language",
     "detect_language",
     "drop_invisible",
@@ -379,7 +380,7 @@ def language_of_tokens(words: list[str]) -> str:
 #: `language_bits` packs each of a token's language counts into a field this wide: the
 #: sum over a text's tokens cannot carry from one field into the next below 2**32 letters.
 LANGUAGE_FIELD = 32
-_FIELD_MASK = (1 << LANGUAGE_FIELD) - 1
+LANGUAGE_MASK = (1 << LANGUAGE_FIELD) - 1
 #: Fields 0-11 hold the language counts; callers may pack counts of their own above them.
 LANGUAGE_COUNTS = 12
 
@@ -396,7 +397,7 @@ def language_bits(word: str) -> int:
 def language_of_bits(total: int) -> str:
     """Return `language_of_tokens`'s answer from the sum of the tokens' `language_bits`
     (for at least one token; higher fields than the language counts are ignored)."""
-    m = _FIELD_MASK
+    m = LANGUAGE_MASK
     # written out: a loop over the twelve fields costs twice as much, on every message
     return _language_of_totals(
         total & m,

@@ -365,10 +365,10 @@ def combine_ads(
 def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight) -> dict:
     """Pick the `raise` and `quiet` thresholds on out-of-fold probabilities (see above)."""
     sound = ~risky
+    rules = np.array([bool(ids) for ids in rule_ids])
     raise_at = 1.0
     for t in ADS_GRID[::-1]:  # from the top: the lowest that keeps the false alarms
         trial = combine_ads(rule_ids, probs, {"raise": t, "quiet": 0.0}, weight)
-        rules = np.array([bool(ids) for ids in rule_ids])
         new = int((trial & ~rules & sound).sum())
         if new > ADS_RAISE_FALSE_ALARMS * int(sound.sum()):
             break

@@ -88,16 +88,20 @@ def test_the_shipped_model_meets_the_aims_on_writers_it_has_never_read():
     from bot.detector import default_detector
     from bot.devset import evaluate
 
-    pending = corpus.CORPUS_DIR / "pending"
     detector = default_detector()
-    phone = [ex for path in sorted(pending.glob("*-10.yaml")) for ex in corpus.read_file(path)]
+
+    def pending(pattern: str) -> list[corpus.Example]:
+        paths = sorted((corpus.CORPUS_DIR / "pending").glob(pattern))
+        return [ex for path in paths for ex in corpus.read_file(path)]
+
+    phone = pending("*-10.yaml")
     assert len(phone) == 600
     report = evaluate(detector, phone)
     assert report.recall >= 0.95, report.recall
     assert report.precision >= 0.92, report.precision
     assert report.urgent_recall >= 0.93, report.urgent_recall
     assert report.category_recall >= 0.80, report.category_recall
-    clean = [ex for path in sorted(pending.glob("clean-6-*.yaml")) for ex in corpus.read_file(path)]
+    clean = pending("clean-6-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
     assert report.recall >= 0.97, report.recall
