@@ -816,10 +816,13 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: 81/89 = 0.91, both above the Must reach (0.95, 0.90). b1-b7's test ads read 61/63 and
 #: 65/73, b1-b6's 49/51 and 54/59. Batch 9 (a new writer, measured before any tuning on it:
 #: 40/50 risky flagged, 33/40 sound quiet with the model) brought the test part to 93/97 and
-#: 91/100. These guard against getting worse; raise them when a measurement is better,
-#: never above what is measured.
-TEST_PART_RISKY_FLAGGED = 93 / 97
-TEST_PART_SOUND_QUIET = 91 / 100
+#: 91/100. Batch 10 (a new writer, before any tuning on it: 44/52 risky flagged, 37/48 sound
+#: quiet) brought the test part to 113/118 and 107/120, and b1-b9's to 94/97 and 91/100.
+#: These guard against getting worse; raise them when a measurement is better, never above
+#: what is measured.
+TEST_PART_RISKY_FLAGGED = 113 / 118
+TEST_PART_SOUND_QUIET = 107 / 120
+TEST_PART_B1_B9 = (94 / 97, 91 / 100)
 TEST_PART_B1_B8 = (74 / 76, 81 / 89)
 TEST_PART_B1_B7 = (61 / 63, 65 / 73)
 TEST_PART_B1_B6 = (49 / 51, 54 / 59)
@@ -833,9 +836,10 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b9"}, TEST_PART_B1_B8),
-        ({"b8", "b9"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9"}, TEST_PART_B1_B6),
+        ({"b10"}, TEST_PART_B1_B9),
+        ({"b9", "b10"}, TEST_PART_B1_B8),
+        ({"b8", "b9", "b10"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9", "b10"}, TEST_PART_B1_B6),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
