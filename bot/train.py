@@ -335,8 +335,10 @@ def train_command(args: argparse.Namespace) -> int:
 #: The date whose wage tables the rules read the ads with while thresholds are chosen
 #: (fixed, so training gives the same model on any day).
 ADS_TODAY = date(2026, 6, 1)
-#: `raise`: at most this share of sound dev ads may be newly flagged, out of fold.
-ADS_RAISE_FALSE_ALARMS = 0.005
+#: `raise`: at most this share of sound dev ads may be newly flagged, out of fold. 0.005
+#: put `raise` at 0.98 once batch 11 was read (the model then added one risky dev ad out of
+#: fold); at 0.01 it is 0.95 (two more risky, three more sound flagged out of fold).
+ADS_RAISE_FALSE_ALARMS = 0.01
 #: `quiet`: no risky dev ad may be left quiet out of fold, and at most this share of all
 #: risky dev ads may score below it (margin for risky ads the rules catch only weakly).
 ADS_QUIET_RISKY_BELOW = 0.01

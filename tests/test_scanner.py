@@ -819,10 +819,13 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: 91/100. Batch 10 (a new writer, before any tuning on it: 44/52 risky flagged, 37/48 sound
 #: quiet) brought the test part to 113/118 and 107/120, and b1-b9's to 94/97 and 91/100.
 #: Batch 12 (a new writer, before any tuning on it: 58/64 risky flagged, 48/56 sound quiet)
-#: brought it to 128/135 and 124/139, b1-b10's to 113/118 and 108/120. These guard against
-#: getting worse; raise them when a measurement is better, never above what is measured.
-TEST_PART_RISKY_FLAGGED = 128 / 135
-TEST_PART_SOUND_QUIET = 124 / 139
+#: brought it to 128/135 and 124/139, b1-b10's to 113/118 and 108/120. Batch 11 (a new
+#: writer asked for the euphemisms real recruiters use; before any tuning 41/52 risky
+#: flagged, 40/48 sound quiet) brought it to 146/157 and 133/149. These guard against getting
+#: worse; raise them when a measurement is better, never above what is measured.
+TEST_PART_RISKY_FLAGGED = 146 / 157
+TEST_PART_SOUND_QUIET = 133 / 149
+TEST_PART_B1_B11_B12 = (128 / 135, 124 / 139)
 TEST_PART_B1_B10 = (113 / 118, 108 / 120)
 TEST_PART_B1_B9 = (94 / 97, 91 / 100)
 TEST_PART_B1_B8 = (74 / 76, 81 / 89)
@@ -838,11 +841,12 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b12"}, TEST_PART_B1_B10),
-        ({"b10", "b12"}, TEST_PART_B1_B9),
-        ({"b9", "b10", "b12"}, TEST_PART_B1_B8),
-        ({"b8", "b9", "b10", "b12"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9", "b10", "b12"}, TEST_PART_B1_B6),
+        ({"b11"}, TEST_PART_B1_B11_B12),
+        ({"b11", "b12"}, TEST_PART_B1_B10),
+        ({"b10", "b11", "b12"}, TEST_PART_B1_B9),
+        ({"b9", "b10", "b11", "b12"}, TEST_PART_B1_B8),
+        ({"b8", "b9", "b10", "b11", "b12"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9", "b10", "b11", "b12"}, TEST_PART_B1_B6),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
