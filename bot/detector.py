@@ -1096,6 +1096,7 @@ def _model_words(
 
 #: Texts of more words than this are scored a few sentences at a time (see `_longest`).
 LONG_TEXT = 60
+_PIECE_END = frozenset(".!?\n")
 
 
 def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]) -> np.ndarray:
@@ -1103,16 +1104,19 @@ def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]
     the scores of the piece that reads most like danger: danger told in one sentence of a
     long story must not be averaged away by the rest of it. `gaps` are what stands before
     each word (`split_tokens`)."""
-    pieces: list[list[str]] = [[]]
-    for i in range(len(gaps) - 1):  # each word; a final "?" in `read` is in no piece
-        ends_sentence = any(ch in ".!?\n" for ch in gaps[i])
-        if pieces[-1] and (
-            (ends_sentence and len(pieces[-1]) >= 4) or len(pieces[-1]) >= LONG_TEXT
+    piece: list[str] = []
+    pieces = [piece]
+    # each word; a final "?" in `read` is in no piece
+    for gap, word in zip(gaps[:-1], read, strict=False):
+        if piece and (
+            (len(piece) >= 4 and gap != " " and not _PIECE_END.isdisjoint(gap))
+            or len(piece) >= LONG_TEXT
         ):
-            pieces.append([])
-        pieces[-1].append(read[i])
-    scores = [clf.logits(piece, rules) for piece in pieces if piece]
-    return max(scores, key=lambda z: z[0])  # the piece that reads most like danger
+            piece = []
+            pieces.append(piece)
+        piece.append(word)
+    # the piece that reads most like danger
+    return clf.most_dangerous([words for words in pieces if words], rules)
 
 
 #: How much surer (in logits) the model must be where a rule explained the words away
