@@ -109,6 +109,11 @@ FREQUENT_WORDS = (
 MAX_CHARS = 4000
 
 
+def _nothing(lang: str) -> Detection:
+    """Return the Detection of a text in `lang` where nothing was found (shared: frozen)."""
+    return _NOTHING.get(lang) or Detection(False, False, (), lang)
+
+
 class SignalsError(ValueError):
     """A signals file is malformed; the message names the file and the entry."""
 
@@ -163,6 +168,11 @@ class Detection:
         }
 
 
+#: What most texts come to, made once per language (`_nothing`).
+_NOTHING = {lang: Detection(False, False, (), lang) for lang in LANGUAGES}
+_NOTHING_READ = {lang: RuleReading(found) for lang, found in _NOTHING.items()}
+
+
 # --- compiled vocabulary ---------------------------------------------------------------
 
 # A key says how one alternative of a pattern term is compared with a token:
@@ -200,9 +210,10 @@ _REPORTED = "(reported)"
 #: What one token can be (see `Detector._analyse_token`).
 _Info = tuple[int, dict[int, tuple[int, ...]], bool, bool, int]
 #: What one word as typed is, worked out once (`Detector._token`): its `_Info`, then its
-#: packed counts (`_NEGATORS` and after) and its skeleton for the model (`fold`).
-_Token = tuple[int, dict[int, tuple[int, ...]], bool, bool, int, int, str]
-_COUNTS, _FOLDED = 5, 6
+#: packed counts (`_NEGATORS` and after), its skeleton for the model (`fold`) and the
+#: rules it has a term of (a bit mask).
+_Token = tuple[int, dict[int, tuple[int, ...]], bool, bool, int, int, str, int]
+_COUNTS, _FOLDED, _RULES = 5, 6, 7
 #: Counts packed above a token's `language_bits`, so that one `sum` over a text's tokens
 #: counts them all: model negation words ("not"), Lithuanian words negated inside ("ne..."),
 #: words long enough for the model (`_enough_words`) and their letters.
@@ -217,7 +228,7 @@ _counts_of = operator.itemgetter(_COUNTS)
 _folded_of = operator.itemgetter(_FOLDED)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every match, and never changed
 class _Hit:
     """One signal match and its verdict: cancelled (by which pattern) and urgent or not."""
 
@@ -666,7 +677,7 @@ class Detector:
                 + (model_word << _MODEL_WORDS)
                 + ((len(word) if model_word else 0) << _MODEL_LETTERS)
             )
-            found = (*info, counts, word)
+            found = (*info, counts, word, sum(1 << rule for rule in info[1]))
             tokens[token] = found
         tokens[raw] = found
         return found
@@ -686,12 +697,13 @@ class Detector:
             return _agree(reading.found)  # too little text for the model to judge
         # the full scores are needed where a rule alarm may stand (see `combine`)
         sure = reading.found.danger or reading.reported
+        active = reading.active() if hits else []
         if len(read) > LONG_TEXT:  # a long story: read it a few sentences at a time
-            z = _longest(clf, parts[0::2], read, reading.active())
+            z = _longest(clf, parts[0::2], read, active)
         else:
-            z = clf.logits(read, reading.active(), only_if_danger=not sure)
+            z = clf.logits(read, active, only_if_danger=not sure)
         if z is None:  # the model reads no danger, and no rule alarm must stand
-            return Detection(False, False, (), lang)
+            return _nothing(lang)
         return combine(reading, z, clf, typed, read)
 
     def read_rules(self, text: str) -> RuleReading:
@@ -701,7 +713,7 @@ class Detector:
 
     def _reading(self, text: str, parts: list[str], lang: str, hits: list[_Hit]) -> RuleReading:
         if not hits:  # the usual case: nothing found, nothing explained
-            return RuleReading(Detection(False, False, (), lang))
+            return _NOTHING_READ.get(lang) or RuleReading(_nothing(lang))
         # every match was cancelled by a negation, a harmless context or a question:
         # someone wrote down why these words are harmless here
         explained, calmed, reported = True, False, False
@@ -790,6 +802,8 @@ class Detector:
             return parts, infos, counts, lang, []
 
         layout = _Layout(parts[0::2], infos)
+        if len(infos) * candidates.bit_count() > ALL_SLOTS:
+            layout.slots = self._all_slots(candidates, infos)
         sentence, clause = layout.sentence, layout.clause
         found = []
         # matches that only a negation stopped ("nobody beat me"): the rules explained
@@ -911,6 +925,27 @@ class Detector:
             layout.clause,
             None if plain else layout.negation,
         )
+
+    def _all_slots(self, candidates: int, infos: list[_Token]) -> dict[int, list[list[int]]]:
+        """Return `_slots` of every candidate rule at once, in one pass over the words.
+
+        Only the words with a term of a candidate rule are read, and of those only the
+        candidates' terms (`dict.keys() & set`, in C): a long text has few of them, while
+        `_slots` reads every word for every rule tried."""
+        numbers = _numbers(candidates)
+        wanted = set(numbers)
+        rules = self._rules
+        found: dict[int, list[list[int]]] = {}
+        for i, info in enumerate(infos):
+            if info[_RULES] & candidates:
+                terms = info[1]
+                for number in terms.keys() & wanted:
+                    slots = found.get(number)
+                    if slots is None:
+                        slots = found[number] = [[] for _ in range(rules[number].size)]
+                    for term in terms[number]:
+                        slots[term].append(i)
+        return {n: slots if (slots := found.get(n)) and all(slots) else [] for n in numbers}
 
     def _slots(self, number: int, terms: list[dict[int, tuple[int, ...]]]) -> list[list[int]]:
         """Return where each term of one rule occurs in a text, or [] when one is missing."""
@@ -1093,6 +1128,10 @@ def _model_words(
         read.append("?")
     return typed, read, _enough_words(read) if enough is None else enough
 
+
+#: Above this many words x candidate rules, `Detector._scan` finds every candidate's terms
+#: in one pass over the words (`_all_slots`) rather than one pass per rule tried.
+ALL_SLOTS = 200
 
 #: Texts of more words than this are scored a few sentences at a time (see `_longest`).
 LONG_TEXT = 60
