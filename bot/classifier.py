@@ -306,7 +306,8 @@ class Classifier:
         # Row 1 is the bias and the rows after it the rule features; words and word pairs
         # get the next free rows as they are first seen.
         self._rows: dict[str, tuple[int, int, float]] = {}
-        self._pair_rows: dict[str, tuple[int, float]] = {}
+        # keyed by the two words: their hashes are cached, a "b:a b" string's is not
+        self._pair_rows: dict[tuple[str, str], tuple[int, float]] = {}
         self._coef: dict[tuple[int, int, int], np.ndarray] = {}
         self._table = np.zeros((_FIRST_FREE + WORD_CACHE, len(OUTPUTS)), dtype=np.float32)
         self._free = _FIRST_FREE
@@ -363,14 +364,14 @@ class Classifier:
         self._rows[word] = found
         return found
 
-    def _pair(self, key: str) -> tuple[int, float]:
+    def _pair(self, pair: tuple[str, str]) -> tuple[int, float]:
         """Return the `_table` row of a word pair's weights (0: not a feature) and its share
         of the danger score."""
-        i = self.index.get(key)
+        i = self.index.get(f"b:{pair[0]} {pair[1]}")
         found = (
             (0, 0.0) if i is None else (self._new_row(self.weights[i]), float(self.weights[i, 0]))
         )
-        self._pair_rows[key] = found
+        self._pair_rows[pair] = found
         return found
 
     def _new_row(self, vector: np.ndarray) -> int:
@@ -450,9 +451,8 @@ class Classifier:
                 danger += d
             count += n
         known_pair = self._pair_rows.get
-        for a, b in pairwise(folded):
-            key = f"b:{a} {b}"
-            row, d = known_pair(key) or self._pair(key)
+        for pair in pairwise(folded):
+            row, d = known_pair(pair) or self._pair(pair)
             if row:
                 rows.append(row)
                 danger += d

@@ -933,13 +933,13 @@ class Detector:
         candidates' terms (`dict.keys() & set`, in C): a long text has few of them, while
         `_slots` reads every word for every rule tried."""
         numbers = _numbers(candidates)
-        wanted = set(numbers)
+        wanted = set(numbers).intersection  # bound once: a name lookup per word costs
         rules = self._rules
         found: dict[int, list[list[int]]] = {}
         for i, info in enumerate(infos):
             if info[_RULES] & candidates:
                 terms = info[1]
-                for number in terms.keys() & wanted:
+                for number in wanted(terms):
                     slots = found.get(number)
                     if slots is None:
                         slots = found[number] = [[] for _ in range(rules[number].size)]
