@@ -482,11 +482,15 @@ class Classifier:
         """Return, per output, the typed word that raised its score most (a signal's quote)."""
         if not read:
             return [""] * len(outputs)
-        shares = self._table[[self._word(w)[0] for w in read]][:, outputs]
-        best = shares.argmax(axis=0)
-        # a word that raised the score, else the longest word (a quote is never empty)
-        fallback = max((t for t in typed if t != "?"), key=len, default=typed[0])
-        return [typed[i] if shares[i, k] > 0 else fallback for k, i in enumerate(best.tolist())]
+        known = self._rows.get
+        shares = self._table[[(known(w) or self._word(w))[0] for w in read]][:, outputs]
+        best = shares.argmax(axis=0).tolist()
+        quotes = [typed[i] if shares[i, k] > 0 else "" for k, i in enumerate(best)]
+        if "" in quotes:
+            # a word that raised the score, else the longest word (a quote is never empty)
+            fallback = max((t for t in typed if t != "?"), key=len, default=typed[0])
+            quotes = [quote or fallback for quote in quotes]
+        return quotes
 
     def scores(self, text: str) -> Scores:
         """Score a text and say which words pushed each output up (slower; for reports)."""

@@ -787,8 +787,10 @@ class Detector:
         parts = split_tokens(text)
         if len(parts) == 1:  # no words
             return parts, [], 0, "en", []
-        known = self._tokens.get
-        infos = [known(raw) or self._token(raw) for raw in parts[1::2]]
+        raws = parts[1::2]
+        infos = list(map(self._tokens.get, raws))  # most words are known: look up in C
+        if not all(infos):
+            infos = [info or self._token(raw) for info, raw in zip(infos, raws, strict=True)]
         counts = sum(map(_counts_of, infos))
         lang = language_of_bits(counts)
         rules = self._rules
@@ -1217,7 +1219,8 @@ def combine(
         z = z - EXPLAINED_MARGIN
 
     passed = (z >= clf.logit_thresholds).tolist()
-    if found.danger and not found.urgent and set(found.categories) <= NOT_URGENT_KINDS:
+    have = {s.category for s in found.signals}
+    if found.danger and not found.urgent and have <= NOT_URGENT_KINDS:
         # the rules read a danger that is serious but not urgent by itself ("they took my
         # passport"): the model must be surer to call it urgent
         passed[-1] = passed[-1] and bool(z[-1] >= STRICT_URGENT_LOGIT)
@@ -1226,8 +1229,7 @@ def combine(
     # a rule alarm stands unless the model is sure it is harmless ("this shift killed me")
     ruled = found.danger and bool(z[0] >= VETO_LOGIT)
     if not (passed[0] or found.urgent or reading.reported or ruled):
-        return Detection(False, False, (), found.lang)
-    have = {s.category for s in found.signals}
+        return _nothing(found.lang)
     last = len(OUTPUTS) - 1
     added = [k for k in range(1, last) if passed[k] and OUTPUTS[k] not in have]
     if not have and not added:  # an alarm needs a reason: the likeliest category
