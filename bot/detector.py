@@ -986,9 +986,20 @@ class _Layout:
     __slots__ = ("asked", "clause", "negation", "sentence", "slots", "terms")
 
     def __init__(self, gaps: list[str], infos: list[_Token]):
-        sentence: list[int] = []
-        clause: list[int] = []
+        n = len(infos)
         asked: set[int] = set()  # sentences that end with a question mark
+        if gaps.count(" ") == n - 1 and gaps[0] != " " and gaps[n] != " ":
+            # the usual short text: words apart by single spaces, one sentence, clauses
+            # started only by clause words
+            sentence = [0] * n
+            starts = [info[3] for info in infos]
+            clause = list(itertools.accumulate(map(int, starts))) if any(starts) else [0] * n
+            if "?" in gaps[n]:
+                asked.add(0)
+            self._finish(sentence, clause, asked, infos)
+            return
+        sentence = []
+        clause = []
         s = c = 0
         for i, info in enumerate(infos):
             gap = gaps[i]
@@ -1004,8 +1015,13 @@ class _Layout:
                 c += 1
             sentence.append(s)
             clause.append(c)
-        if "?" in gaps[len(infos)]:
+        if "?" in gaps[n]:
             asked.add(s)
+        self._finish(sentence, clause, asked, infos)
+
+    def _finish(
+        self, sentence: list[int], clause: list[int], asked: set[int], infos: list[_Token]
+    ) -> None:
         negation = [info[2] for info in infos]
         self.sentence, self.clause, self.asked = sentence, clause, asked
         #: None when no word of the text is a negation cue
