@@ -109,6 +109,11 @@ FREQUENT_WORDS = (
 MAX_CHARS = 4000
 
 
+def _nothing(lang: str) -> Detection:
+    """Return the Detection of a text in `lang` where nothing was found (shared: frozen)."""
+    return _NOTHING.get(lang) or Detection(False, False, (), lang)
+
+
 class SignalsError(ValueError):
     """A signals file is malformed; the message names the file and the entry."""
 
@@ -163,6 +168,11 @@ class Detection:
         }
 
 
+#: What most texts come to, made once per language (`_nothing`).
+_NOTHING = {lang: Detection(False, False, (), lang) for lang in LANGUAGES}
+_NOTHING_READ = {lang: RuleReading(found) for lang, found in _NOTHING.items()}
+
+
 # --- compiled vocabulary ---------------------------------------------------------------
 
 # A key says how one alternative of a pattern term is compared with a token:
@@ -200,9 +210,10 @@ _REPORTED = "(reported)"
 #: What one token can be (see `Detector._analyse_token`).
 _Info = tuple[int, dict[int, tuple[int, ...]], bool, bool, int]
 #: What one word as typed is, worked out once (`Detector._token`): its `_Info`, then its
-#: packed counts (`_NEGATORS` and after) and its skeleton for the model (`fold`).
-_Token = tuple[int, dict[int, tuple[int, ...]], bool, bool, int, int, str]
-_COUNTS, _FOLDED = 5, 6
+#: packed counts (`_NEGATORS` and after), its skeleton for the model (`fold`) and the
+#: rules it has a term of (a bit mask).
+_Token = tuple[int, dict[int, tuple[int, ...]], bool, bool, int, int, str, int]
+_COUNTS, _FOLDED, _RULES = 5, 6, 7
 #: Counts packed above a token's `language_bits`, so that one `sum` over a text's tokens
 #: counts them all: model negation words ("not"), Lithuanian words negated inside ("ne..."),
 #: words long enough for the model (`_enough_words`) and their letters.
@@ -217,7 +228,7 @@ _counts_of = operator.itemgetter(_COUNTS)
 _folded_of = operator.itemgetter(_FOLDED)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every match, and never changed
 class _Hit:
     """One signal match and its verdict: cancelled (by which pattern) and urgent or not."""
 
@@ -666,7 +677,7 @@ class Detector:
                 + (model_word << _MODEL_WORDS)
                 + ((len(word) if model_word else 0) << _MODEL_LETTERS)
             )
-            found = (*info, counts, word)
+            found = (*info, counts, word, sum(1 << rule for rule in info[1]))
             tokens[token] = found
         tokens[raw] = found
         return found
@@ -686,12 +697,13 @@ class Detector:
             return _agree(reading.found)  # too little text for the model to judge
         # the full scores are needed where a rule alarm may stand (see `combine`)
         sure = reading.found.danger or reading.reported
+        active = reading.active() if hits else []
         if len(read) > LONG_TEXT:  # a long story: read it a few sentences at a time
-            z = _longest(clf, parts[0::2], read, reading.active())
+            z = _longest(clf, parts[0::2], read, active)
         else:
-            z = clf.logits(read, reading.active(), only_if_danger=not sure)
+            z = clf.logits(read, active, only_if_danger=not sure)
         if z is None:  # the model reads no danger, and no rule alarm must stand
-            return Detection(False, False, (), lang)
+            return _nothing(lang)
         return combine(reading, z, clf, typed, read)
 
     def read_rules(self, text: str) -> RuleReading:
@@ -701,7 +713,7 @@ class Detector:
 
     def _reading(self, text: str, parts: list[str], lang: str, hits: list[_Hit]) -> RuleReading:
         if not hits:  # the usual case: nothing found, nothing explained
-            return RuleReading(Detection(False, False, (), lang))
+            return _NOTHING_READ.get(lang) or RuleReading(_nothing(lang))
         # every match was cancelled by a negation, a harmless context or a question:
         # someone wrote down why these words are harmless here
         explained, calmed, reported = True, False, False
@@ -775,8 +787,10 @@ class Detector:
         parts = split_tokens(text)
         if len(parts) == 1:  # no words
             return parts, [], 0, "en", []
-        known = self._tokens.get
-        infos = [known(raw) or self._token(raw) for raw in parts[1::2]]
+        raws = parts[1::2]
+        infos = list(map(self._tokens.get, raws))  # most words are known: look up in C
+        if not all(infos):
+            infos = [info or self._token(raw) for info, raw in zip(infos, raws, strict=True)]
         counts = sum(map(_counts_of, infos))
         lang = language_of_bits(counts)
         rules = self._rules
@@ -790,6 +804,8 @@ class Detector:
             return parts, infos, counts, lang, []
 
         layout = _Layout(parts[0::2], infos)
+        if len(infos) * candidates.bit_count() > ALL_SLOTS:
+            layout.slots = self._all_slots(candidates, infos)
         sentence, clause = layout.sentence, layout.clause
         found = []
         # matches that only a negation stopped ("nobody beat me"): the rules explained
@@ -912,6 +928,27 @@ class Detector:
             None if plain else layout.negation,
         )
 
+    def _all_slots(self, candidates: int, infos: list[_Token]) -> dict[int, list[list[int]]]:
+        """Return `_slots` of every candidate rule at once, in one pass over the words.
+
+        Only the words with a term of a candidate rule are read, and of those only the
+        candidates' terms (`dict.keys() & set`, in C): a long text has few of them, while
+        `_slots` reads every word for every rule tried."""
+        numbers = _numbers(candidates)
+        wanted = set(numbers).intersection  # bound once: a name lookup per word costs
+        rules = self._rules
+        found: dict[int, list[list[int]]] = {}
+        for i, info in enumerate(infos):
+            if info[_RULES] & candidates:
+                terms = info[1]
+                for number in wanted(terms):
+                    slots = found.get(number)
+                    if slots is None:
+                        slots = found[number] = [[] for _ in range(rules[number].size)]
+                    for term in terms[number]:
+                        slots[term].append(i)
+        return {n: slots if (slots := found.get(n)) and all(slots) else [] for n in numbers}
+
     def _slots(self, number: int, terms: list[dict[int, tuple[int, ...]]]) -> list[list[int]]:
         """Return where each term of one rule occurs in a text, or [] when one is missing."""
         rule = self._rules[number]
@@ -949,9 +986,20 @@ class _Layout:
     __slots__ = ("asked", "clause", "negation", "sentence", "slots", "terms")
 
     def __init__(self, gaps: list[str], infos: list[_Token]):
-        sentence: list[int] = []
-        clause: list[int] = []
+        n = len(infos)
         asked: set[int] = set()  # sentences that end with a question mark
+        if gaps.count(" ") == n - 1 and gaps[0] != " " and gaps[n] != " ":
+            # the usual short text: words apart by single spaces, one sentence, clauses
+            # started only by clause words
+            sentence = [0] * n
+            starts = [info[3] for info in infos]
+            clause = list(itertools.accumulate(map(int, starts))) if any(starts) else [0] * n
+            if "?" in gaps[n]:
+                asked.add(0)
+            self._finish(sentence, clause, asked, infos)
+            return
+        sentence = []
+        clause = []
         s = c = 0
         for i, info in enumerate(infos):
             gap = gaps[i]
@@ -967,8 +1015,13 @@ class _Layout:
                 c += 1
             sentence.append(s)
             clause.append(c)
-        if "?" in gaps[len(infos)]:
+        if "?" in gaps[n]:
             asked.add(s)
+        self._finish(sentence, clause, asked, infos)
+
+    def _finish(
+        self, sentence: list[int], clause: list[int], asked: set[int], infos: list[_Token]
+    ) -> None:
         negation = [info[2] for info in infos]
         self.sentence, self.clause, self.asked = sentence, clause, asked
         #: None when no word of the text is a negation cue
@@ -1094,8 +1147,13 @@ def _model_words(
     return typed, read, _enough_words(read) if enough is None else enough
 
 
+#: Above this many words x candidate rules, `Detector._scan` finds every candidate's terms
+#: in one pass over the words (`_all_slots`) rather than one pass per rule tried.
+ALL_SLOTS = 200
+
 #: Texts of more words than this are scored a few sentences at a time (see `_longest`).
 LONG_TEXT = 60
+_PIECE_END = frozenset(".!?\n")
 
 
 def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]) -> np.ndarray:
@@ -1103,16 +1161,19 @@ def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]
     the scores of the piece that reads most like danger: danger told in one sentence of a
     long story must not be averaged away by the rest of it. `gaps` are what stands before
     each word (`split_tokens`)."""
-    pieces: list[list[str]] = [[]]
-    for i in range(len(gaps) - 1):  # each word; a final "?" in `read` is in no piece
-        ends_sentence = any(ch in ".!?\n" for ch in gaps[i])
-        if pieces[-1] and (
-            (ends_sentence and len(pieces[-1]) >= 4) or len(pieces[-1]) >= LONG_TEXT
+    piece: list[str] = []
+    pieces = [piece]
+    # each word; a final "?" in `read` is in no piece
+    for gap, word in zip(gaps[:-1], read, strict=False):
+        if piece and (
+            (len(piece) >= 4 and gap != " " and not _PIECE_END.isdisjoint(gap))
+            or len(piece) >= LONG_TEXT
         ):
-            pieces.append([])
-        pieces[-1].append(read[i])
-    scores = [clf.logits(piece, rules) for piece in pieces if piece]
-    return max(scores, key=lambda z: z[0])  # the piece that reads most like danger
+            piece = []
+            pieces.append(piece)
+        piece.append(word)
+    # the piece that reads most like danger
+    return clf.most_dangerous([words for words in pieces if words], rules)
 
 
 #: How much surer (in logits) the model must be where a rule explained the words away
@@ -1174,7 +1235,8 @@ def combine(
         z = z - EXPLAINED_MARGIN
 
     passed = (z >= clf.logit_thresholds).tolist()
-    if found.danger and not found.urgent and set(found.categories) <= NOT_URGENT_KINDS:
+    have = {s.category for s in found.signals}
+    if found.danger and not found.urgent and have <= NOT_URGENT_KINDS:
         # the rules read a danger that is serious but not urgent by itself ("they took my
         # passport"): the model must be surer to call it urgent
         passed[-1] = passed[-1] and bool(z[-1] >= STRICT_URGENT_LOGIT)
@@ -1183,8 +1245,7 @@ def combine(
     # a rule alarm stands unless the model is sure it is harmless ("this shift killed me")
     ruled = found.danger and bool(z[0] >= VETO_LOGIT)
     if not (passed[0] or found.urgent or reading.reported or ruled):
-        return Detection(False, False, (), found.lang)
-    have = {s.category for s in found.signals}
+        return _nothing(found.lang)
     last = len(OUTPUTS) - 1
     added = [k for k in range(1, last) if passed[k] and OUTPUTS[k] not in have]
     if not have and not added:  # an alarm needs a reason: the likeliest category
