@@ -93,6 +93,11 @@ class Person:
         flow = FLOWS[self.flow_choice]
         mine = [i for i in ids if i.startswith(f"{flow}.")]
         pool = mine or [i for i in ids if i not in NAVIGATION and not i.startswith("lang")]
+        if not pool:
+            # A new person is asked for their language first. Without an answer they would
+            # send /start again and again, and a level with many new people (8 and 32) would
+            # be mostly /start instead of presses.
+            pool = [i for i in ids if i.startswith("lang:")]
         return self.rng.choice(pool) if pool else None
 
 
