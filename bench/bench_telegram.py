@@ -161,8 +161,13 @@ async def run_level(
         return latency
 
     harness.forget()  # count only this run's Bot API calls
+    load_cpu = time.process_time()
     try:
         samples = await bounded(clients, duration, max_requests, one, server)
+        # This process's CPU per update: the clients, and the stand-in serving the calls.
+        samples.load_cpu_ms = (  # type: ignore[attr-defined]
+            (time.process_time() - load_cpu) * 1000 / max(samples.count, 1)
+        )
         # Bot API calls per answered update: made over HTTP, and given in webhook responses.
         calls = harness.standin.calls
         replied = sum(1 for call in calls if call.in_reply)
@@ -269,13 +274,17 @@ def main(argv: list[str] | None = None) -> int:
         for h in WEB_HEADERS
     ]
     text = table(headers, [level.row("sqlite (1 worker)") for level in levels])
-    text += "\n\nBot API calls per update (medians; over HTTP + in the webhook response):"
+    text += (
+        "\n\nBot API calls per update (medians; over HTTP + in the webhook response), and the"
+        " load process's CPU ms per update (the clients and the Bot API stand-in):"
+    )
+    keys = ("calls", "in_reply", "load_cpu_ms")
     for level in levels:
-        ours = [median([getattr(s, k) for s in level.ours]) for k in ("calls", "in_reply")]
-        base = [median([getattr(s, k) for s in level.base]) for k in ("calls", "in_reply")]
+        ours = [median([getattr(s, k) for s in level.ours]) for k in keys]
+        base = [median([getattr(s, k) for s in level.base]) for k in keys]
         text += (
-            f"\n- {level.clients} client(s): ours {ours[0]:.2f} + {ours[1]:.2f}, "
-            f"baseline {base[0]:.2f} + {base[1]:.2f}"
+            f"\n- {level.clients} client(s): ours {ours[0]:.2f} + {ours[1]:.2f} calls, "
+            f"{ours[2]:.2f} ms; baseline {base[0]:.2f} + {base[1]:.2f} calls, {base[2]:.2f} ms"
         )
     text += (
         f"\n\nMedians over {args.runs} run(s) of {args.duration:g} s (at most {args.max} "
