@@ -4,7 +4,11 @@
 PUBLIC_BASE_URL it polls; with it, Telegram posts to `/telegram/webhook`, whose route in the
 web app calls `handle_webhook`. Each update becomes one engine Event (a command, a button
 press or typed text) and the replies are sent back as messages with inline keyboards
-(`bot.telegram_render`).
+(`bot.telegram_render`, which joins a turn's replies into as few messages as fit).
+
+Bot API calls are most of a turn's cost, so a turn makes as few as Telegram allows: one
+message for a turn's replies when they fit, and by webhook a button press is answered in the
+HTTP response to Telegram (Telegram runs one method given there) instead of by a call.
 
 What this adapter keeps, in memory only, per pseudonym: the conversation's language and the
 ids and dates of recent messages (never their text), so that /forget can delete them.
@@ -31,7 +35,7 @@ from typing import Any
 from weakref import WeakValueDictionary
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from telegram import (
     Bot,
     BotCommand,
@@ -104,6 +108,10 @@ REMEMBERED_FAILURES = 1_000
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 #: A redelivery after our own failure runs again: its id is remembered afresh, whatever the age.
 AGAIN = timedelta(0)
+#: By webhook, a press is answered in the HTTP response, which leaves when the turn is done;
+#: a turn slower than this (flood control, a slow database) answers it by a call instead, so
+#: the button's spinner never turns for long.
+ANSWER_WITHIN = 2.0
 
 #: The webhook update being handled: its id is remembered in the same transaction as the
 #: turn it causes (or by `_claim` for an update that writes no turn), so a redelivery is
@@ -280,6 +288,8 @@ class TelegramChannel:
         self._chats: OrderedDict[str, ChatMemory] = OrderedDict()
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._failures: OrderedDict[int, int] = OrderedDict()
+        #: Late answers to presses (see ANSWER_WITHIN), kept until done.
+        self._late: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -338,6 +348,8 @@ class TelegramChannel:
         app, self._app = self._app, None
         if app is None:
             return
+        for task in list(self._late):
+            task.cancel()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -390,7 +402,13 @@ class TelegramChannel:
     # -- webhook ------------------------------------------------------------------------
 
     async def handle_webhook(self, request: Request) -> Response:
-        """Check the secret, drop redeliveries, process the update now; 500 asks for a retry."""
+        """Check the secret, drop redeliveries, process the update now; 500 asks for a retry.
+
+        A button press is answered in the response (`answerCallbackQuery`, which Telegram runs
+        when it gets the response): its spinner stops as the turn's messages arrive, and the
+        press costs one Bot API call fewer. A turn slower than ANSWER_WITHIN, or one that
+        failed, answers it by a call instead.
+        """
         app = self._app
         if self._secret is None:
             return Response(status_code=404)  # polling: there is no webhook
@@ -411,19 +429,41 @@ class TelegramChannel:
         # A redelivery after our own failure must run again; any other one is a duplicate,
         # found when the turn is written (one transaction with the state, not one more).
         seen = SeenUpdate(update_id, AGAIN if failed_before else UPDATE_TTL)
+        # The press still to be answered (emptied if the turn is slow and a call answers it).
+        unanswered = [update.callback_query] if update.callback_query is not None else []
+        late = (
+            asyncio.get_running_loop().call_later(ANSWER_WITHIN, self._answer_late, unanswered)
+            if unanswered
+            else None
+        )
         delivery = _DELIVERY.set(seen)
         try:
             await app.process_update(update)
         finally:
             _DELIVERY.reset(delivery)
+            if late is not None:
+                late.cancel()
         failed = self._failures.get(update_id, 0)
         if failed_before < failed < MAX_DELIVERIES:
-            # Let the redelivery run again, whichever worker Telegram sends it to.
+            # Let the redelivery run again, whichever worker Telegram sends it to. Telegram
+            # runs no method from a failed response: stop the spinner now, by a call.
+            if unanswered:
+                await self._answer(unanswered.pop())
             with contextlib.suppress(StoreUnavailable):
                 await self.service.store.forget_update(update_id)
             return Response(status_code=500)
         self._failures.pop(update_id, None)
+        if unanswered:
+            query = unanswered.pop()
+            return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": query.id})
         return Response(status_code=200)
+
+    def _answer_late(self, unanswered: list[CallbackQuery]) -> None:
+        """The turn is slow: answer its press by a call now, not in the webhook's response."""
+        if unanswered:
+            task = asyncio.ensure_future(self._answer(unanswered.pop()))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
 
     @staticmethod
     def _take_delivery() -> SeenUpdate | None:
@@ -475,7 +515,8 @@ class TelegramChannel:
         assert query is not None
         message = query.message
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
-            if await self._claim():
+            # By webhook, the response answers it (`handle_webhook`).
+            if await self._claim() and not self.webhook:
                 await self._answer(query)
             return
         await self._converse(update, context, Pick(query.data), query=query)
@@ -589,8 +630,13 @@ class TelegramChannel:
         seen = self._take_delivery()
         # Take the lock before any await, so updates queue in the order they arrived.
         async with self._lock(key):
-            # Stopping the button's spinner needs no answer from us: it runs meanwhile.
-            answering = asyncio.ensure_future(self._answer(query)) if query else None
+            # Polling: stopping the button's spinner needs no answer from us, so it runs
+            # meanwhile. By webhook, the HTTP response answers it (`handle_webhook`).
+            answering = (
+                asyncio.ensure_future(self._answer(query))
+                if query is not None and not self.webhook
+                else None
+            )
             try:
                 memory = self._memory(key)
                 if update.message is not None:

@@ -132,19 +132,43 @@ def _keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
 def render(
     replies: Sequence[Reply], sensitive: bool = False, lang: str | None = None
 ) -> list[Outgoing]:
-    """Render one turn's replies; a sensitive turn or one with a handoff cannot be forwarded."""
+    """Render one turn's replies as few messages as Telegram allows, in the engine's order.
+
+    A reply without buttons (an info before a question, a warning before its numbers) is
+    joined to the next one with a blank line, so a turn is usually one message: the text
+    read is the same, and each message costs a Bot API call. A joined text stays within
+    MAX_MESSAGE: a reply that would not fit starts a new message, and one longer than that
+    alone is split (at paragraph or sentence ends) with what waits before it, so the first
+    message still begins with the turn's first reply (the numbers to call, when there is
+    danger). Buttons end their message, which is the last of their reply: nothing is ever
+    joined below a keyboard. A sensitive turn or one with a handoff cannot be forwarded.
+    """
     protect = sensitive or any(reply.kind == "handoff" for reply in replies)
     messages: list[Outgoing] = []
+    waiting = ""  # keyboard-less text that goes out with the next message
     for reply in replies:
         cards = (render_contact(c, lang) for c in reply.contacts)
         text = "\n\n".join([reply.text, *cards]).strip()
         markup = keyboard(reply.choices)
-        pieces = split_text(text) if text else []
-        if not pieces:
-            if markup is None:
-                continue
-            pieces = ["…"]
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            messages.append(Outgoing(piece, markup if last else None, protect))
+        if not text and markup is None:
+            continue
+        if waiting and text:
+            joined = f"{waiting}\n\n{text}"
+            if utf16_length(joined) > MAX_MESSAGE and utf16_length(text) <= MAX_MESSAGE:
+                # Together they would be cut: the reply starts a message of its own.
+                messages.append(Outgoing(waiting, None, protect))
+                joined = text
+        else:
+            joined = waiting or text
+        pieces = split_text(joined) if joined else ["…"]
+        if markup is None:
+            # The last piece may still take the next reply's text.
+            messages.extend(Outgoing(piece, None, protect) for piece in pieces[:-1])
+            waiting = pieces[-1]
+            continue
+        messages.extend(Outgoing(piece, None, protect) for piece in pieces[:-1])
+        messages.append(Outgoing(pieces[-1], markup, protect))
+        waiting = ""
+    if waiting:
+        messages.append(Outgoing(waiting, None, protect))
     return messages

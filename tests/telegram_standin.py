@@ -59,6 +59,8 @@ class Call:
     status: int
     at: float
     result: Any = None
+    #: Made in the bot's HTTP response to a webhook update, not as a call of its own.
+    in_reply: bool = False
 
 
 @dataclass
@@ -141,6 +143,32 @@ class BotApiStandIn:
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
         """Return a message as the stand-in holds it now (edits applied)."""
         return self.messages[(chat_id, message_id)]
+
+    def run_reply(self, body: bytes | str | dict[str, Any]) -> Call | None:
+        """Run the method a response to a webhook update carries, as Telegram does.
+
+        Telegram reads `method` and its parameters from the bot's response to a webhook
+        update (JSON) and runs it; the bot never learns the result. Returns the call
+        recorded, or None when the response carries no method (an empty 200).
+        """
+        if isinstance(body, (bytes, str)):
+            if not body:
+                return None
+            body = json.loads(body)
+        if not isinstance(body, dict) or "method" not in body:
+            return None
+        params = {k: v for k, v in body.items() if k != "method"}
+        method = body["method"]
+        handler = getattr(self, f"_api_{method}", None)
+        status, result = 404, None
+        if handler is not None:
+            try:
+                status, result = 200, handler(params)
+            except ApiError as error:
+                status = error.status
+        call = Call(method, params, status, time.monotonic(), result, in_reply=True)
+        self.calls.append(call)
+        return call
 
     def add_user_message(self, message: dict[str, Any]) -> None:
         """Know about a message the user sent, so deleting it behaves like Telegram."""
@@ -337,6 +365,8 @@ class BotApiStandIn:
         return True
 
     def _api_answerCallbackQuery(self, params: dict) -> bool:
+        if not params.get("callback_query_id"):
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         return True
 
     def _api_setMyCommands(self, params: dict) -> bool:

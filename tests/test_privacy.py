@@ -307,6 +307,7 @@ async def test_serve_logs_and_database_hold_no_personal_data(
                 headers = {SECRET_HEADER: WEBHOOK_SECRET}
                 response = await http.post("/telegram/webhook", json=update, headers=headers)
                 assert response.status_code == 200, response.text
+                standin.run_reply(response.content)  # as Telegram does
 
             chat = TelegramChat(standin, person, webhook=webhook if mode == "webhook" else None)
             await whole_telegram_conversation(chat)

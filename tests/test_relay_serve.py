@@ -96,6 +96,7 @@ async def post_update(http: httpx.AsyncClient, standin: BotApiStandIn, update: d
         "/telegram/webhook", json=update, headers={SECRET_HEADER: WEBHOOK_SECRET}
     )
     assert response.status_code == 200, response.text
+    standin.run_reply(response.content)  # as Telegram does
 
 
 async def open_web_relay(chat: WebChat, standin: BotApiStandIn) -> int:
@@ -193,6 +194,7 @@ async def test_a_relay_through_serve_keeps_and_logs_no_relayed_text(
                     "/telegram/webhook", json=update, headers={SECRET_HEADER: WEBHOOK_SECRET}
                 )
                 assert response.status_code == 200, response.text
+                standin.run_reply(response.content)  # as Telegram does
 
             chat = TelegramChat(standin, person, webhook=webhook)
             await chat.type("/start")
@@ -269,6 +271,7 @@ async def _webhook(http: httpx.AsyncClient, standin: BotApiStandIn, update: dict
     headers = {SECRET_HEADER: WEBHOOK_SECRET}
     response = await _call(http, "POST", "/telegram/webhook", json=update, headers=headers)
     assert response.status_code == 200, response.text
+    standin.run_reply(response.content)  # as Telegram does
 
 
 async def postgres_dump(url: str) -> str:

@@ -92,6 +92,11 @@ class Delivered:
         return [s.text for s in self.sent]
 
     @property
+    def read(self) -> str:
+        """What the person reads, message after message (a turn's replies are joined so)."""
+        return "\n\n".join(self.texts)
+
+    @property
     def last(self) -> Sent:
         return self.sent[-1]
 
@@ -136,6 +141,9 @@ class Harness:
                 *(self.client.post(WEBHOOK_PATH, json=u, headers=headers) for u in numbered)
             )
             statuses = [r.status_code for r in responses]
+            for response in responses:  # Telegram runs a method given in a 200 response
+                if response.status_code == 200:
+                    self.standin.run_reply(response.content)
         sent = self.sent_since(before)
         return [
             Delivered(s, sent if i == len(numbered) - 1 else []) for i, s in enumerate(statuses)
@@ -290,7 +298,9 @@ async def test_deep_link_sets_the_campaign_and_the_language(
 ) -> None:
     user = TgUser(102, language_code="en")
     delivered = await polling.deliver(command(user, "start", f"job_fairs__{lang}"))
-    assert delivered.texts[0] == t(engine, lang, engine._greeting())
+    # One message: the greeting, a blank line, the menu's question, and its buttons.
+    greeting = t(engine, lang, engine._greeting())
+    assert delivered.texts == [f"{greeting}\n\n{t(engine, lang, 'What would you like to do?')}"]
     assert "menu.main.job" in delivered.last.buttons
     stored = await polling.channel.service.store.get(polling.key(user))
     assert stored.state["campaign"] == "job_fairs"
@@ -346,7 +356,7 @@ async def test_a_whole_checklist_by_button_presses(bot: Harness, engine: Engine)
         delivered = await bot.press(user, current, choice)
         presses += 1
         assert delivered.status == 200
-        assert OUT_OF_DATE not in delivered.texts
+        assert OUT_OF_DATE not in delivered.read
         # The pressed keyboard is taken away, so an answered question cannot be pressed again.
         assert "reply_markup" not in bot.standin.message(user.id, current.message_id)
         current = delivered.last
@@ -361,7 +371,10 @@ async def test_a_whole_checklist_by_button_presses(bot: Harness, engine: Engine)
     full = "\n".join(delivered.texts)
     assert len(full.split()) > len(current.text.split())  # every explanation, one tap away
     assert delivered.last.buttons == ["help", "menu"]
-    assert len(bot.standin.calls_to("answerCallbackQuery")) == presses
+    # Every press is answered once: by webhook in the HTTP response, polling by a call.
+    answers = bot.standin.calls_to("answerCallbackQuery")
+    assert len(answers) == presses
+    assert all(a.in_reply == (bot.client is not None) for a in answers)
     for call in bot.standin.calls_to("sendMessage"):
         for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
             for button in row:
@@ -378,7 +391,8 @@ async def test_a_stale_button_says_so_and_shows_the_current_step(
     await polling.deliver(command(user, "menu"))
     old = next(b for b in question.buttons if b.startswith("job_offer."))
     delivered = await polling.press(user, question, old)
-    assert delivered.texts[0] == t(engine, "ru", OUT_OF_DATE)
+    menu = t(engine, "ru", "What would you like to do?")
+    assert delivered.texts == [f"{t(engine, 'ru', OUT_OF_DATE)}\n\n{menu}"]
     assert "menu.main.job" in delivered.last.buttons
     assert "reply_markup" not in polling.standin.message(user.id, question.message_id)
 
@@ -451,7 +465,9 @@ async def test_danger_in_free_text_leads_to_the_hotline(polling: Harness, engine
     delivered = await polling.deliver(message(user, text))
     # the very first message already has a number to call: 112 first, as this is urgent
     assert delivered.texts[0].startswith("🚨") and "📞 112" in delivered.texts[0]
-    assert any(x.startswith(t(engine, "en", SERIOUS)) for x in delivered.texts)
+    # then, after a blank line, what to do (one message, as it fits), buttons at the end
+    assert f"\n\n{t(engine, 'en', SERIOUS)}" in delivered.read
+    assert delivered.last.buttons and not any(s.buttons for s in delivered.sent[:-1])
     assert all(s.protect for s in delivered.sent)
     handoff = await polling.press(user, delivered.last, "country")
     handoff = await polling.press(user, handoff.last, "help.where.LT")
@@ -678,7 +694,7 @@ async def test_two_updates_for_one_person_are_handled_in_order(
             [press(user, bot_message, answer), press(user, bot_message, follow)]
         )
         texts = results[-1].texts
-        assert OUT_OF_DATE not in texts
+        assert OUT_OF_DATE not in results[-1].read
         # (a question's text follows its "Question 2 of 17" line)
         asked = [i for i, x in enumerate(texts) if x.endswith(t(engine, "en", nxt.text))]
         assert asked and asked[0] < len(texts) - 1
@@ -700,7 +716,7 @@ async def test_a_restart_in_the_middle_of_a_flow_resumes(
         async with running(standin, api_url, Conversations(engine, store), tmp_path) as bot:
             choice = next(b for b in question.buttons if b.startswith("romance."))
             delivered = await bot.press(user, question, choice)
-            assert t(engine, "uk", OUT_OF_DATE) not in delivered.texts
+            assert t(engine, "uk", OUT_OF_DATE) not in delivered.read
             assert any(b.startswith("romance.") for b in delivered.last.buttons)
             stored = await store.get(bot.key(user))
             assert stored.state["flow"] == "romance" and stored.state["answers"]
@@ -788,7 +804,110 @@ async def test_webhook_handles_two_updates_for_one_person_at_once(
     )
     assert [r.status for r in results] == [200, 200]
     assert len(webhook.standin.calls_to("answerCallbackQuery")) == 1
-    assert len(results[-1].sent) >= 3  # both answers arrived: nothing was lost
+    # Both answers arrived, in order, each one message ending in its buttons: nothing lost.
+    sent = results[-1].sent
+    assert len(sent) == 2 and all(s.buttons for s in sent)
+    assert sent[0].text.startswith("Let's check this job offer together.")
+    assert any(b.startswith("job_offer.") for b in sent[0].buttons)
+
+
+async def post(bot: Harness, update: dict) -> httpx.Response:
+    """Post one update to the webhook as Telegram does; return the bot's HTTP response."""
+    assert bot.client is not None
+    update = {"update_id": bot.standin.new_update_id(), **update}
+    return await bot.client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: SECRET})
+
+
+def answer_in(response: httpx.Response) -> str | None:
+    """Return the callback query a webhook response answers (None: it runs no method)."""
+    if not response.content:
+        return None
+    body = response.json()
+    assert body["method"] == "answerCallbackQuery" and set(body) == {"method", "callback_query_id"}
+    return body["callback_query_id"]
+
+
+async def test_a_press_is_answered_in_the_webhooks_response(webhook: Harness) -> None:
+    user = TgUser(806)
+    menu = await open_menu(webhook, user)
+    pressed = press(user, webhook.standin.message(user.id, menu.message_id), "menu.main.job")
+    before = len(webhook.standin.calls)
+    response = await post(webhook, pressed)
+    assert response.status_code == 200
+    assert answer_in(response) == pressed["callback_query"]["id"]
+    # The turn made two calls: the pressed keyboard taken away, and one message.
+    made = [c.method for c in webhook.standin.calls[before:]]
+    assert sorted(made) == ["editMessageReplyMarkup", "sendMessage"]
+    assert "reply_markup" not in webhook.standin.message(user.id, menu.message_id)
+    # Typed text and commands have nothing to answer: an empty 200.
+    typed = await post(webhook, message(user, "hello"))
+    assert typed.status_code == 200 and answer_in(typed) is None
+
+
+async def test_a_redelivered_press_is_answered_again_and_replied_to_once(
+    webhook: Harness,
+) -> None:
+    user = TgUser(807)
+    menu = await open_menu(webhook, user)
+    bot_message = webhook.standin.message(user.id, menu.message_id)
+    update = {"update_id": 9201, **press(user, bot_message, "menu.main.job")}
+    first = await webhook.deliver(update)
+    assert first.status == 200 and len(first.sent) == 1
+    # Telegram sends an update again only when it did not get our response, so the spinner
+    # was not stopped: the redelivery's response answers it; nothing is said twice.
+    again = await post(webhook, update)
+    assert again.status_code == 200
+    assert answer_in(again) == update["callback_query"]["id"]
+    assert len(webhook.standin.sent(user.id)) == 2  # the menu and the one answer
+
+
+async def test_a_slow_turn_answers_the_press_by_a_call(
+    standin: BotApiStandIn,
+    api_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.telegram_bot.ANSWER_WITHIN", 0.05)
+    store = SlowFirstWrite()
+    user = TgUser(808)
+    async with running(standin, api_url, Conversations(engine, store), tmp_path, "webhook") as bot:
+        menu = await open_menu(bot, user)
+        store.delays = [1.0]
+        pressed = press(user, standin.message(user.id, menu.message_id), "menu.main.job")
+        response = await post(bot, pressed)
+        assert response.status_code == 200
+        assert answer_in(response) is None  # already answered, not twice
+        answers = standin.calls_to("answerCallbackQuery")
+        assert len(answers) == 1 and not answers[0].in_reply
+        assert answers[0].params["callback_query_id"] == pressed["callback_query"]["id"]
+        # The spinner stopped before the answer arrived (the turn waited 1 s on the store).
+        assert answers[0].at < standin.calls_to("sendMessage")[-1].at
+
+
+async def test_a_failed_press_is_answered_by_a_call_and_its_retry_in_the_response(
+    standin: BotApiStandIn, api_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    flaky = Flaky(engine, InMemoryStore())
+    user = TgUser(809, language_code="lt")
+    async with running(standin, api_url, flaky, tmp_path, "webhook") as bot:
+        menu = await open_menu(bot, user, "lt")
+        flaky.broken = bot.key(user)
+        pressed = {
+            "update_id": 9202,
+            **press(user, standin.message(user.id, menu.message_id), "menu.main.job"),
+        }
+        failed = await post(bot, pressed)
+        # Telegram runs no method from a failed response: the spinner is stopped by a call.
+        assert failed.status_code == 500 and answer_in(failed) is None
+        answers = standin.calls_to("answerCallbackQuery")
+        assert len(answers) == 1 and not answers[0].in_reply
+        assert standin.texts(user.id)[-1] == t(engine, "lt", APOLOGY)
+        flaky.broken = None
+        retried = await post(bot, pressed)
+        assert retried.status_code == 200
+        assert answer_in(retried) == pressed["callback_query"]["id"]
+        assert any(b.startswith("job_offer.") for b in bot.sent_since(0)[-1].buttons)
 
 
 async def test_the_web_apps_route_reaches_the_channel(
@@ -809,7 +928,22 @@ async def test_the_web_apps_route_reaches_the_channel(
             WEBHOOK_PATH, json={"update_id": 9101, **update}, headers=headers
         )
         assert accepted.status_code == 200
-    assert webhook.standin.texts(805)[0] == t(engine, "uk", engine._greeting())
+        # A press, through every middleware: answered in the response, as JSON for Telegram.
+        shown = webhook.standin.message(
+            805, webhook.standin.calls_to("sendMessage")[-1].result["message_id"]
+        )
+        pressed = press(TgUser(805, language_code="uk"), shown, "menu.main.job")
+        answered = await client.post(
+            WEBHOOK_PATH, json={"update_id": 9102, **pressed}, headers=headers
+        )
+        assert answered.status_code == 200
+        assert answered.headers["content-type"] == "application/json"
+        assert answered.json() == {
+            "method": "answerCallbackQuery",
+            "callback_query_id": pressed["callback_query"]["id"],
+        }
+    assert webhook.standin.texts(805)[0].startswith(t(engine, "uk", engine._greeting()) + "\n\n")
+    assert webhook.standin.calls_to("answerCallbackQuery") == []  # no call of its own
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -837,6 +971,76 @@ def test_long_reply_keeps_its_keyboard_on_the_last_piece() -> None:
     assert [m.keyboard is not None for m in messages] == [False, False, True]
 
 
+QUESTION = Reply("question", "Is the fee paid by you?", (Choice("yes", "Yes"), Choice("no", "No")))
+
+
+def test_a_turns_replies_are_one_message_joined_by_a_blank_line() -> None:
+    turn = [Reply("info", "Question 2 of 17"), Reply("info", "Good to know."), QUESTION]
+    messages = render(turn)
+    assert [m.text for m in messages] == [
+        "Question 2 of 17\n\nGood to know.\n\nIs the fee paid by you?"
+    ]
+    assert messages[0].keyboard == keyboard(QUESTION.choices)
+    # Buttons without a text of their own go under the text before them (no "…" message).
+    assert [m.text for m in render([Reply("info", "Hi"), Reply("info", "", QUESTION.choices)])] == [
+        "Hi"
+    ]
+
+
+def test_replies_that_would_not_fit_together_stay_apart() -> None:
+    # 4,093 UTF-16 units: with the blank line and a one-unit reply, exactly 4,096.
+    first = "a" * 4093
+    assert [len(m.text) for m in render([Reply("info", first), Reply("info", "b")])] == [4096]
+    # An emoji counts two units: one unit too many, so two messages, each reply whole.
+    messages = render([Reply("info", first), Reply("question", "🙂", QUESTION.choices)])
+    assert [m.text for m in messages] == [first, "🙂"]
+    assert [m.keyboard is not None for m in messages] == [False, True]
+
+
+def test_a_long_turn_is_split_under_the_limit_with_the_buttons_last() -> None:
+    long = "Каждое предложение заканчивается точкой 🙂. " * 250  # ~11,000 units
+    turn = [Reply("info", "Read this first."), Reply("info", long), QUESTION]
+    messages = render(turn)
+    assert len(messages) == 3  # the first reply goes with the long one, the question too
+    assert all(utf16_length(m.text) <= MAX_MESSAGE for m in messages)
+    assert [m.keyboard is not None for m in messages] == [False, False, True]
+    # The text read is the same, in order (a cut replaces one space by a new message).
+    read = " ".join(" ".join(m.text for m in messages).split())
+    assert read == " ".join(" ".join(["Read this first.", long, QUESTION.text]).split())
+    assert messages[0].text.startswith("Read this first.\n\nКаждое")
+    assert messages[-1].text.endswith("🙂.\n\nIs the fee paid by you?")
+
+
+def test_buttons_end_their_message_and_every_keyboard_stays() -> None:
+    later = Reply("question", "And now?", (Choice("menu", "Menu"),))
+    messages = render([QUESTION, Reply("info", "Note"), Reply("result", "Done."), later])
+    assert [m.text for m in messages] == ["Is the fee paid by you?", "Note\n\nDone.\n\nAnd now?"]
+    assert [m.keyboard for m in messages] == [keyboard(QUESTION.choices), keyboard(later.choices)]
+    # Replies after the last keyboard go together, without one.
+    assert [m.text for m in render([QUESTION, Reply("info", "A"), Reply("info", "B")])] == [
+        "Is the fee paid by you?",
+        "A\n\nB",
+    ]
+
+
+def test_the_danger_turns_first_message_has_the_numbers_however_long_the_rest() -> None:
+    emergency = Contact("112 (European emergency number)", "EU", phone="112", hours="24/7")
+    hotline = Contact("Hotline", "LT", phone="8 800 91119")
+    turn = [
+        Reply("handoff", "🚨 If you are in danger right now, call 112.", contacts=(emergency,)),
+        Reply("handoff", "What you describe sounds serious.", contacts=(hotline,)),
+        Reply("info", "What you can do. " * 300),
+        Reply("info", "🔒 Calls show in your call history.", (Choice("country", "Where?"),)),
+    ]
+    messages = render(turn)
+    assert len(messages) == 2  # 5,100 units of advice: cut once, at a sentence end
+    assert all(utf16_length(m.text) <= MAX_MESSAGE for m in messages)
+    first = messages[0].text
+    assert first.startswith("🚨") and "📞 112" in first and "📞 8 800 91119" in first
+    assert all(m.protect for m in messages)
+    assert messages[-1].keyboard is not None and messages[-1].text.endswith("call history.")
+
+
 def test_callback_data_over_64_bytes_is_refused() -> None:
     assert callback_data(Choice("job_offer.fee.yes", "Yes")) == "job_offer.fee.yes"
     with pytest.raises(ValueError):
@@ -857,3 +1061,41 @@ def test_contact_cards_are_text_with_the_phone_and_handoffs_are_protected() -> N
     assert all(m.protect for m in turn)
     assert "+370 800 00000" in turn[0].text
     assert not any(m.protect for m in render([Reply("info", "Hi")]))
+
+
+class Scripted(Conversations):
+    """The real service, except that a turn's replies can be replaced by chosen ones."""
+
+    script: list[Reply] | None = None
+
+    async def handle(self, key: str, event: Event, **kwargs: Any) -> Outcome:
+        outcome = await super().handle(key, event, **kwargs)
+        if self.script is not None:
+            outcome.replies = self.script
+        return outcome
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_long_turn_reaches_telegram_split_in_order_with_the_buttons_last(
+    standin: BotApiStandIn, api_url: str, engine: Engine, tmp_path: Path, mode: str
+) -> None:
+    scripted = Scripted(engine, InMemoryStore())
+    user = TgUser(901)
+    advice = "Ask for a written contract in a language you read 🙂. " * 120  # ~6,500 units
+    async with running(standin, api_url, scripted, tmp_path, mode) as bot:
+        menu = await open_menu(bot, user)
+        scripted.script = [
+            Reply("info", "Question 3 of 17"),
+            Reply("info", advice),
+            Reply("info", "Good to know."),
+            QUESTION,
+        ]
+        delivered = await bot.press(user, menu, "menu.main.job")
+    # Telegram took every message (the stand-in refuses one over 4,096 UTF-16 units).
+    assert delivered.status == 200 and len(delivered.sent) == 2
+    assert all(utf16_length(s.text) <= MAX_MESSAGE for s in delivered.sent)
+    assert [s.buttons for s in delivered.sent] == [[], ["yes", "no"]]
+    words = " ".join(["Question 3 of 17", advice, "Good to know.", QUESTION.text]).split()
+    assert " ".join(delivered.read.split()) == " ".join(words)
+    assert delivered.texts[0].startswith("Question 3 of 17\n\nAsk for a written contract")
+    assert delivered.texts[1].endswith("🙂.\n\nGood to know.\n\nIs the fee paid by you?")
