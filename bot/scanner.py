@@ -1012,10 +1012,25 @@ def _number(raw: str | None, thousands: bool) -> float | None:
 _SENTENCE_END = re.compile(r"[!?]|\.\s|\n\s*\n")
 # a wider sentence: a line break inside a pasted sentence does not end it, nor does the
 # period of a unit ("350 €/мес. за комнату, вычитается по договору" is one sentence)
-_UNIT_ABBREVIATIONS = ("мес", "міс", "нед", "тиж", "год", "ч", "mėn", "men", "sav", "val", "wk", "mo", "hr", "hrs", "mth")
+_UNIT_ABBREVIATIONS = (
+    "мес",
+    "міс",
+    "нед",
+    "тиж",
+    "год",
+    "ч",
+    "mėn",
+    "men",
+    "sav",
+    "val",
+    "wk",
+    "mo",
+    "hr",
+    "hrs",
+    "mth",
+)
 _SENTENCE_BREAK = re.compile(
-    "".join(f"(?<!{re.escape(a)})" for a in _UNIT_ABBREVIATIONS)
-    + r"\.\s|[!?]|\n\s*\n"
+    "".join(f"(?<!{re.escape(a)})" for a in _UNIT_ABBREVIATIONS) + r"\.\s|[!?]|\n\s*\n"
 )
 _CLAUSE_END = re.compile(r"[,;]")
 
