@@ -821,9 +821,10 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: Batch 12 (a new writer, before any tuning on it: 58/64 risky flagged, 48/56 sound quiet)
 #: brought it to 128/135 and 124/139, b1-b10's to 113/118 and 108/120. Batch 11 (a new
 #: writer asked for the euphemisms real recruiters use; before any tuning 41/52 risky
-#: flagged, 40/48 sound quiet) brought it to 146/157 and 133/149. These guard against getting
-#: worse; raise them when a measurement is better, never above what is measured.
-TEST_PART_RISKY_FLAGGED = 146 / 157
+#: flagged, 40/48 sound quiet) brought it to 146/157 and 133/149, the money-mule flag to
+#: 147/157. These guard against getting worse; raise them when a measurement is better,
+#: never above what is measured.
+TEST_PART_RISKY_FLAGGED = 147 / 157
 TEST_PART_SOUND_QUIET = 133 / 149
 TEST_PART_B1_B11_B12 = (128 / 135, 124 / 139)
 TEST_PART_B1_B10 = (113 / 118, 108 / 120)
@@ -907,3 +908,34 @@ def test_pay_for_each_day_at_sea_is_a_daily_wage_and_a_municipality_names_the_em
     assert "pay_below" not in scanner.scan(fisher).ids
     care = next(a for a in WRITTEN if a.id == "b9_ru_sound_tromso_helsefagarbeider_kommuna")
     assert "no_company" not in scanner.scan(care.text).ids  # "Коммуна Тромсё"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Remote job: receive customer payments on your personal bank card and transfer them "
+        "the same day to our suppliers. 5% commission, no experience needed.",
+        "Darbas internetu: atidaryti banko sąskaitą savo vardu mūsų įmonei, 200 eur už "
+        "kiekvieną sąskaitą.",
+        "Подработка: открыть счёт в банке на своё имя для компании, 300 евро за каждый счёт.",
+        "Віддалена робота: приймати перекази клієнтів на свою особисту картку і переказувати "
+        "їх далі постачальникам, 5 % від суми.",
+    ],
+)
+def test_lending_ones_own_account_to_move_money_is_a_money_mule_offer(scanner, text):
+    # batch 11's dev part had such an ad and no flag for it: it is money laundering
+    # (forced criminality), whatever the pay
+    assert "money_mule" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Warehouse operatives, Hansa Logistik GmbH, Hamburg. €15.20 an hour, paid weekly "
+        "into your own bank account. jobs@hansa.example.de",
+        "Склад в Каунасе, UAB „Krovinys“. Зарплата 1 400 € брутто, переводится на вашу "
+        "банковскую карту два раза в месяц.",
+    ],
+)
+def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, text):
+    assert "money_mule" not in scanner.scan(text).ids
