@@ -330,13 +330,15 @@ class Classifier:
         thresholds: np.ndarray,
         meta: dict[str, Any] | None = None,
         *,
-        keep_names: bool = True,
+        names_from: Path | None = None,
     ):
         if weights.shape != (len(features), len(OUTPUTS)):
             raise ValueError(f"weights must be {len(features)} x {len(OUTPUTS)}")
         self.index = FeatureIndex(features)
-        # the names only to `save` a model just trained; a served model does without them
-        self._names = list(features) if keep_names else None
+        # the names only to `save`: a model just trained keeps them, a model read from a
+        # file reads them again from it when saved (serving needs only the hashes)
+        self._names = None if names_from is not None else list(features)
+        self._names_from = names_from
         # float16 as stored: half the memory; sums are taken in float32 (`_word`)
         self.weights = weights.astype(np.float16)
         self.bias = bias.astype(np.float32)
@@ -377,14 +379,16 @@ class Classifier:
                 data["bias"],
                 data["thresholds"],
                 json.loads(str(data["meta"])),
-                keep_names=False,
+                names_from=path,
             )
 
     def save(self, path: Path) -> None:
         """Write the model as a compressed numpy archive (no pickled objects)."""
-        if self._names is None:
-            raise ValueError("a model read from a file keeps no feature names: train one to save")
-        features = self._names
+        if self._names is not None:
+            features = self._names
+        else:
+            with np.load(self._names_from, allow_pickle=False) as data:
+                features = [str(f) for f in data["features"]]
         np.savez_compressed(
             path,
             outputs=np.array(OUTPUTS),
