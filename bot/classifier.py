@@ -279,6 +279,11 @@ class Scores:
     evidence: dict[str, tuple[str, ...]]
 
 
+def _extra_rows(rules: list[int]) -> list[int]:
+    """Return the `_table` rows every text adds to its words: the bias and its rules'."""
+    return [_BIAS_ROW] + [_RULE_ROW + r for r in rules] if rules else [_BIAS_ROW]
+
+
 class FeatureIndex:
     """Feature name -> row, kept as sorted 64-bit hashes instead of a dict of ~120,000
     strings: ~1.5 MB instead of ~14 MB in every serving process.
@@ -453,10 +458,9 @@ class Classifier:
         summed first in plain Python, and most messages end there without the other scores.
         """
         rows, count, danger = self._read(folded)
-        extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules] if rules else [_BIAS_ROW]
+        extra = _extra_rows(rules)
         if only_if_danger:
-            danger_extra = self._danger_extra
-            danger = danger * (1 / math.sqrt(count)) + sum([danger_extra[r] for r in extra])
+            danger = danger * (1 / math.sqrt(count)) + self._danger_of(extra)
             if danger < self._danger_threshold:
                 return None
         coef = self._coefficients(len(rows), len(extra), count)
@@ -472,9 +476,8 @@ class Classifier:
         plain sums differ from those by rounding only, far less than the margin, so the
         answer is the one of scoring every piece in full, at a fraction of the cost.
         """
-        extra = [_BIAS_ROW] + [_RULE_ROW + r for r in rules] if rules else [_BIAS_ROW]
-        danger_extra = self._danger_extra
-        fixed = sum([danger_extra[r] for r in extra])
+        extra = _extra_rows(rules)
+        fixed = self._danger_of(extra)
         read = [self._read(words) for words in pieces]
         dangers = [danger * (1 / math.sqrt(count)) + fixed for _, count, danger in read]
         near = max(dangers) - _NEAR_BEST
@@ -485,6 +488,11 @@ class Classifier:
             if danger >= near
         ]
         return max(scores, key=lambda z: z[0])
+
+    def _danger_of(self, extra: list[int]) -> float:
+        """Return the bias's and the rule features' share of the danger score."""
+        danger_extra = self._danger_extra
+        return sum([danger_extra[r] for r in extra])
 
     def _read(self, folded: list[str]) -> tuple[list[int], int, float]:
         """Return the `_table` rows of a text's known words and word pairs, its number of

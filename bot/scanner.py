@@ -1011,7 +1011,8 @@ def _number(raw: str | None, thousands: bool) -> float | None:
 
 _SENTENCE_END = re.compile(r"[!?]|\.\s|\n\s*\n")
 # a wider sentence: a line break inside a pasted sentence does not end it, nor does the
-# period of a unit ("350 €/мес. за комнату, вычитается по договору" is one sentence)
+# period of a unit written as a word of its own ("350 €/мес. за комнату, вычитается по
+# договору" is one sentence; "women. " and "врач. " still end one)
 _UNIT_ABBREVIATIONS = (
     "мес",
     "міс",
@@ -1030,7 +1031,7 @@ _UNIT_ABBREVIATIONS = (
     "mth",
 )
 _SENTENCE_BREAK = re.compile(
-    "".join(f"(?<!{re.escape(a)})" for a in _UNIT_ABBREVIATIONS) + r"\.\s|[!?]|\n\s*\n"
+    "".join(rf"(?<!\b{re.escape(a)})" for a in _UNIT_ABBREVIATIONS) + r"\.\s|[!?]|\n\s*\n"
 )
 _CLAUSE_END = re.compile(r"[,;]")
 
