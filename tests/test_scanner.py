@@ -822,10 +822,13 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: brought it to 128/135 and 124/139, b1-b10's to 113/118 and 108/120. Batch 11 (a new
 #: writer asked for the euphemisms real recruiters use; before any tuning 41/52 risky
 #: flagged, 40/48 sound quiet) brought it to 146/157 and 133/149, the money-mule flag to
-#: 147/157. These guard against getting worse; raise them when a measurement is better,
+#: 147/157. Batch 13 (a new writer, 120 ads of varied forms; before any tuning on it 53/64
+#: risky flagged, 50/56 sound quiet) brought it to 173/185 and 145/163, b1-b12's to 148/157
+#: and 133/149. These guard against getting worse; raise them when a measurement is better,
 #: never above what is measured.
-TEST_PART_RISKY_FLAGGED = 147 / 157
-TEST_PART_SOUND_QUIET = 133 / 149
+TEST_PART_RISKY_FLAGGED = 173 / 185
+TEST_PART_SOUND_QUIET = 145 / 163
+TEST_PART_B1_B12 = (148 / 157, 133 / 149)
 TEST_PART_B1_B11_B12 = (128 / 135, 124 / 139)
 TEST_PART_B1_B10 = (113 / 118, 108 / 120)
 TEST_PART_B1_B9 = (94 / 97, 91 / 100)
@@ -842,12 +845,13 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b11"}, TEST_PART_B1_B11_B12),
-        ({"b11", "b12"}, TEST_PART_B1_B10),
-        ({"b10", "b11", "b12"}, TEST_PART_B1_B9),
-        ({"b9", "b10", "b11", "b12"}, TEST_PART_B1_B8),
-        ({"b8", "b9", "b10", "b11", "b12"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9", "b10", "b11", "b12"}, TEST_PART_B1_B6),
+        ({"b13"}, TEST_PART_B1_B12),
+        ({"b11", "b13"}, TEST_PART_B1_B11_B12),
+        ({"b11", "b12", "b13"}, TEST_PART_B1_B10),
+        ({"b10", "b11", "b12", "b13"}, TEST_PART_B1_B9),
+        ({"b9", "b10", "b11", "b12", "b13"}, TEST_PART_B1_B8),
+        ({"b8", "b9", "b10", "b11", "b12", "b13"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13"}, TEST_PART_B1_B6),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
@@ -939,3 +943,51 @@ def test_lending_ones_own_account_to_move_money_is_a_money_mule_offer(scanner, t
 )
 def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, text):
     assert "money_mule" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # a "contribution" settled before departure is a fee by another name
+        (
+            "A one-time registration and placement contribution of €350 is settled before departure.",
+            "fee",
+        ),
+        # the employer "advances" the trip and takes it back from the pay: a debt
+        (
+            "The company advances your flight and the first month of housing. These are settled "
+            "step by step from your salaries.",
+            "pay_back_later",
+        ),
+        (
+            "Travel: you come to Canada as a visitor first; our consultant sorts out the work status.",
+            "tourist_visa",
+        ),
+        (
+            "Į JAV atvykstate kaip turistė (ESTA), o vietoje advokatas sutvarkys dokumentus.",
+            "tourist_visa",
+        ),
+        (
+            "Your employment agreement and crew terms are signed on board after arrival.",
+            "off_the_books",
+        ),
+        ("Контракт подписывается по прилёту в Дубай, там же оформляется виза.", "off_the_books"),
+        ("Расчёт полностью в конце сезона, перед отъездом домой.", "wages_withheld"),
+    ],
+)
+def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a year after "visa" is no price
+        "Seasonal Fruit Pickers – Kent, UK | Seasonal Worker visa 2026. NO FEES of any kind.",
+        # a service flat's rent is not the wage
+        "Klinikum Alsterufer, slaugytojai: 3 600–4 100 € / mėn. bruto; tarnybinis butas pirmiems "
+        "6 mėnesiams – 420 €/mėn.",
+    ],
+)
+def test_a_year_or_a_flats_rent_is_not_read_as_money_for_the_job(scanner, text):
+    assert not {"fee", "pay_below"} & set(scanner.scan(text).ids)
