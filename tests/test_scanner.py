@@ -950,7 +950,8 @@ def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, te
     [
         # a "contribution" settled before departure is a fee by another name
         (
-            "A one-time registration and placement contribution of €350 is settled before departure.",
+            "A one-time registration and placement contribution of €350 is settled before "
+            "departure.",
             "fee",
         ),
         # the employer "advances" the trip and takes it back from the pay: a debt
@@ -960,7 +961,8 @@ def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, te
             "pay_back_later",
         ),
         (
-            "Travel: you come to Canada as a visitor first; our consultant sorts out the work status.",
+            "Travel: you come to Canada as a visitor first; our consultant sorts out the "
+            "work status.",
             "tourist_visa",
         ),
         (
