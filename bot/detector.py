@@ -317,6 +317,7 @@ def _read(path: Path) -> dict[str, Any]:
         "questions",
         "reports",
         "not_urgent",
+        "resolved",
         "groups",
     }
     if unknown:
@@ -470,7 +471,9 @@ def _add_rule(
 #: rights, "can an employer keep my passport?") cancel non-urgent signals in their clause
 #: unless reports (signs of a person's own story: "took", "already", "haven't paid") stand
 #: in the same clauses; not_urgent keeps the category but drops its urgency in the clause
-#: ("they don't let me go out ALONE", "LAST YEAR they locked us in").
+#: ("they don't let me go out ALONE", "LAST YEAR they locked us in"); resolved (a worry
+#: settled in a later sentence: "... It turned out it was for the registration, and he gave
+#: them back the same evening") explains away the non-urgent signals of the sentences before.
 _SECTIONS = {
     "rules": "signal",
     "benign": "benign",
@@ -478,8 +481,9 @@ _SECTIONS = {
     "questions": "question",
     "reports": "report",
     "not_urgent": "not_urgent",
+    "resolved": "resolved",
 }
-_GLOBAL_SECTIONS = {"harmless_context", "questions", "reports"}
+_GLOBAL_SECTIONS = {"harmless_context", "questions", "reports", "resolved"}
 
 
 def _per_language(section: Any, path: Path, name: str) -> Iterable[tuple[str, list[Any]]]:
@@ -864,8 +868,46 @@ class Detector:
                 why = self._questioned(first, last, cues, layout)
                 reported = why == _REPORTED
                 why = "" if reported else why
+            if not why and not urgent and not reported and cues["resolved"]:
+                why = self._resolved(sentence[last], cues["resolved"], layout, infos, found)
             out.append(_Hit(rule, match, why, urgent, calmed_by, reported))
         return parts, infos, counts, lang, out + negated
+
+    def _resolved(
+        self,
+        after: int,
+        numbers: list[int],
+        layout: _Layout,
+        infos: list[_Token],
+        found: list[tuple[_Rule, tuple[int, ...]]],
+    ) -> str:
+        """Return the `resolved` pattern that settles a worry told before it, or "".
+
+        It must stand in a later sentence than the match (sentence `after`), in a sentence
+        that raises no signal of its own, has no clause word ("He gave them back, BUT only
+        after I paid" settles nothing) and reports no one's words or beliefs ("he SAYS
+        everything is fine").
+        """
+        sentence = layout.sentence
+        if sentence[-1] <= after:
+            return ""
+        lo = sentence.index(after + 1)
+        alarmed = {sentence[min(match)] for _, match in found}
+        for number in numbers:
+            cue = self._candidate(number, layout, lo)
+            while cue is not None:
+                where = sentence[min(cue)]
+                if where not in alarmed and not any(
+                    info[3] or info[_FOLDED] in HEARSAY
+                    for info, s in zip(infos, sentence, strict=True)
+                    if s == where
+                ):
+                    return self._rules[number].source
+                # try the sentences after this one
+                if where >= sentence[-1]:
+                    break
+                cue = self._candidate(number, layout, sentence.index(where + 1))
+        return ""
 
     def _questioned(
         self, first: int, last: int, cues: dict[str, list[int]], layout: _Layout
@@ -964,7 +1006,16 @@ class Detector:
         return slots if all(slots) else []
 
 
-_CUES = ("question", "report", "not_urgent")
+_CUES = ("question", "report", "not_urgent", "resolved")
+#: Words that make a `resolved` sentence someone's claim, not a settled fact ("he says
+#: everything is fine", "mum thinks all is well"), as the model's skeletons (`fold`).
+_HEARSAY_WORDS = (
+    "says said say tells told claims claimed promises promised thinks think insists swears "
+    "говорит говорят сказал сказала сказали уверяет уверяют обещает обещают думает думают "
+    "каже кажуть сказав сказала сказали запевняє запевняють обіцяє обіцяють думає думають "
+    "sako sakė teigia tvirtina žada pažadėjo galvoja"
+)
+HEARSAY = frozenset(map(fold, _HEARSAY_WORDS.split()))
 #: The cues of a text in which no cue was found (read only).
 _NO_CUES: dict[str, list[int]] = {kind: [] for kind in _CUES}
 
@@ -988,7 +1039,11 @@ class _Layout:
     def __init__(self, gaps: list[str], infos: list[_Token]):
         n = len(infos)
         asked: set[int] = set()  # sentences that end with a question mark
-        if gaps.count(" ") == n - 1 and gaps[0] != " " and gaps[n] != " ":
+        # an emoji ends a sentence as a full stop would ("killed me 💀 going to bed"): the
+        # words after it are a new sentence
+        emoji = [_is_emoji(info[_FOLDED]) for info in infos]
+        ends = any(emoji[:-1])
+        if not ends and gaps.count(" ") == n - 1 and gaps[0] != " " and gaps[n] != " ":
             # the usual short text: words apart by single spaces, one sentence, clauses
             # started only by clause words
             sentence = [0] * n
@@ -1003,7 +1058,10 @@ class _Layout:
         s = c = 0
         for i, info in enumerate(infos):
             gap = gaps[i]
-            if i and gap != " ":
+            if ends and i and emoji[i - 1] and not emoji[i] and _SENTENCE_END.isdisjoint(gap):
+                s += 1
+                c += 1
+            elif i and gap != " ":
                 if not _SENTENCE_END.isdisjoint(gap):
                     if "?" in gap:
                         asked.add(s)
@@ -1031,6 +1089,13 @@ class _Layout:
 
 
 _SENTENCE_END = frozenset(".!?;\n")
+
+
+def _is_emoji(word: str) -> bool:
+    """Say whether a token is one emoji or symbol (`bot.text`'s tokens of their own)."""
+    return len(word) == 1 and word > "\u2000"
+
+
 _CLAUSE_END = frozenset(',:()"«»—–')
 
 
