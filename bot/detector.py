@@ -673,7 +673,7 @@ class Detector:
             info = self._analyse_token(token)
             word = fold(token)
             lt_negated = len(word) >= 6 and word.startswith("ne") and word != "nera"
-            model_word = len(word.lstrip("~")) >= 2 and word[-1:].isalpha()
+            model_word = len(word.lstrip("~")) >= 2 and _is_word(word.lstrip("~"))
             counts = (
                 language_bits(token)
                 + ((word in NEGATORS) << _NEGATORS)
@@ -1180,8 +1180,14 @@ def _negated(
 MODEL_MIN_WORDS, MODEL_MIN_LETTERS = 2, 8
 
 
+def _is_word(word: str) -> bool:
+    """Say whether a folded token counts as a word for `_enough_words`: it starts and ends
+    with a letter ("01010a" or "5pm" are no words to judge a text by)."""
+    return word[:1].isalpha() and word[-1:].isalpha()
+
+
 def _enough_words(read: list[str]) -> bool:
-    words = [w for w in read if len(w.lstrip("~")) >= 2 and w[-1:].isalpha()]
+    words = [w for w in read if len(w.lstrip("~")) >= 2 and _is_word(w.lstrip("~"))]
     return len(words) >= MODEL_MIN_WORDS and sum(map(len, words)) >= MODEL_MIN_LETTERS
 
 

@@ -83,7 +83,7 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     # on, never read for tuning) are the unseen measure of the shipped model. On the 600
     # phone-typed messages: recall 0.972, precision 0.921, urgent recall 0.926, category
     # recall 0.855 (aims 0.95 / 0.92 / 0.95 / 0.80: urgency short). On the 300 well-formed
-    # ones: 0.970 / 0.855 / 0.963 (aims 0.97 / 0.95 / 1.0: precision and urgency short).
+    # ones: 0.970 (0.9695) / 0.855 / 0.963 (aims 0.97 / 0.95 / 1.0: precision and urgency short).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -104,6 +104,6 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     clean = pending("clean-12-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
-    assert report.recall >= 0.97, report.recall
-    assert report.precision >= 0.855, report.precision
+    assert report.recall >= 0.969, report.recall
+    assert report.precision >= 0.854, report.precision
     assert report.urgent_recall >= 0.96, report.urgent_recall
