@@ -321,6 +321,7 @@ class _PayRules:
     typical_skilled: float
     weekly_cap_eur: float
     converted_below_ratio: float
+    price_ratio: float
     hours: dict[str, float]
     amount: re.Pattern[str]
     currencies: dict[str, re.Pattern[str]]
@@ -331,6 +332,7 @@ class _PayRules:
     not_pay_after: re.Pattern[str]
     net: re.Pattern[str]
     skilled: re.Pattern[str]
+    experience: re.Pattern[str] | None
     no_experience: _Matcher | None
     part_time: _Matcher | None
 
@@ -497,7 +499,7 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         if not isinstance(value, int | float) or value <= 0:
             raise ScannerError(f"{where}.typical.{key}: expected a positive number")
         numbers[f"typical_{key}"] = float(value)
-    for key in ("weekly_cap_eur", "converted_below_ratio"):
+    for key in ("weekly_cap_eur", "converted_below_ratio", "price_ratio"):
         value = raw.get(key)
         if not isinstance(value, int | float) or value <= 0:
             raise ScannerError(f"{where}.{key}: expected a positive number")
@@ -516,6 +518,7 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         ),
         net=_required(raw.get("net"), sets, f"{where}.net"),
         skilled=_required(raw.get("skilled"), sets, f"{where}.skilled"),
+        experience=_patterns(raw.get("experience"), sets, f"{where}.experience"),
         no_experience=_patterns(sets.get("no_experience") and "no_experience", sets, where),
         part_time=_patterns(sets.get("part_time") and "part_time", sets, where),
     )
@@ -831,8 +834,15 @@ class Scanner:
         pay = self.pay
         codes = {m.lastgroup for m in _all(self.country_names, folded, starts)}
         mentioned = [c for c in self.countries if c.check and c.code in codes]
-        unskilled = pay.no_experience is not None and _first(pay.no_experience, folded, starts)
-        skilled = not unskilled and _first(pay.skilled, folded, starts) is not None
+        # experience asked for in so many words outweighs "no Dutch needed" (a data analyst
+        # with "2+ years of experience" is skilled work whatever the language)
+        asked = pay.experience is not None and _first(pay.experience, folded, starts) is not None
+        unskilled = (
+            not asked
+            and pay.no_experience is not None
+            and _first(pay.no_experience, folded, starts) is not None
+        )
+        skilled = not unskilled and (asked or _first(pay.skilled, folded, starts) is not None)
         # the minimum per month or week is for full time: a part-time post's monthly pay
         # is not compared with it (pay per hour still is)
         part_time = pay.part_time is not None and _first(pay.part_time, folded, starts)
@@ -889,7 +899,9 @@ class Scanner:
                 minimum = hourly
                 low = amount.low / pay.hours[period]
                 margin = pay.converted_below_ratio
-            below = below and not amount.net and low < margin * minimum
+            # far below any wage it is the price of something else (insurance, a meal)
+            wage = low >= pay.price_ratio * minimum
+            below = below and not amount.net and wage and low < margin * minimum
         return "pay_below" if below else None
 
     def _too_good(

@@ -824,11 +824,15 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: flagged, 40/48 sound quiet) brought it to 146/157 and 133/149, the money-mule flag to
 #: 147/157. Batch 13 (a new writer, 120 ads of varied forms; before any tuning on it 53/64
 #: risky flagged, 50/56 sound quiet) brought it to 173/185 and 145/163, b1-b12's to 148/157
-#: and 133/149. These guard against getting worse; raise them when a measurement is better,
-#: never above what is measured.
-TEST_PART_RISKY_FLAGGED = 173 / 185
-TEST_PART_SOUND_QUIET = 145 / 163
-TEST_PART_B1_B12 = (148 / 157, 133 / 149)
+#: and 133/149. Batch 14 (a new writer, small firms, community boards, crewing agencies;
+#: before any tuning on it 54/64 risky flagged, 45/56 sound quiet) brought it to 189/201 and
+#: 166/182, b1-b13's to 174/185 and 152/163, b1-b12's to 149/157 and 139/149. These guard
+#: against getting worse; raise them when a measurement is better, never above what is
+#: measured.
+TEST_PART_RISKY_FLAGGED = 189 / 201
+TEST_PART_SOUND_QUIET = 166 / 182
+TEST_PART_B1_B13 = (174 / 185, 152 / 163)
+TEST_PART_B1_B12 = (149 / 157, 139 / 149)
 TEST_PART_B1_B11_B12 = (128 / 135, 124 / 139)
 TEST_PART_B1_B10 = (113 / 118, 108 / 120)
 TEST_PART_B1_B9 = (94 / 97, 91 / 100)
@@ -845,13 +849,14 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b13"}, TEST_PART_B1_B12),
-        ({"b11", "b13"}, TEST_PART_B1_B11_B12),
-        ({"b11", "b12", "b13"}, TEST_PART_B1_B10),
-        ({"b10", "b11", "b12", "b13"}, TEST_PART_B1_B9),
-        ({"b9", "b10", "b11", "b12", "b13"}, TEST_PART_B1_B8),
-        ({"b8", "b9", "b10", "b11", "b12", "b13"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13"}, TEST_PART_B1_B6),
+        ({"b14"}, TEST_PART_B1_B13),
+        ({"b13", "b14"}, TEST_PART_B1_B12),
+        ({"b11", "b13", "b14"}, TEST_PART_B1_B11_B12),
+        ({"b11", "b12", "b13", "b14"}, TEST_PART_B1_B10),
+        ({"b10", "b11", "b12", "b13", "b14"}, TEST_PART_B1_B9),
+        ({"b9", "b10", "b11", "b12", "b13", "b14"}, TEST_PART_B1_B8),
+        ({"b8", "b9", "b10", "b11", "b12", "b13", "b14"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14"}, TEST_PART_B1_B6),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
@@ -993,3 +998,56 @@ def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
 )
 def test_a_year_or_a_flats_rent_is_not_read_as_money_for_the_job(scanner, text):
     assert not {"fee", "pay_below"} & set(scanner.scan(text).ids)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        (
+            "For your peace of mind, your passport and BRP are looked after in our office safe for "
+            "the whole length of your placement.",
+            "passport_kept",
+        ),
+        (
+            "Accommodation, local transport and work clothing are arranged by us and settled "
+            "directly from your salary.",
+            "deductions",
+        ),
+        (
+            "The employment contract is signed after you have proven your skills on site.",
+            "off_the_books",
+        ),
+        (
+            "Kad komanda išliktų iki sezono pabaigos, visas atlyginimas išmokamas spalio "
+            "pabaigoje.",
+            "wages_withheld",
+        ),
+        ("Pirmus tris mėnesius atlyginimas kaupiamas ir išmokamas kartu.", "wages_withheld"),
+        (
+            "Кандидати самостійно сплачують пакет підготовки (медогляд, тренінг STCW) – 700 $.",
+            "fee",
+        ),
+        ("Жильё и проезд организуем мы, расходы на них удерживаются из зарплаты.", "deductions"),
+    ],
+)
+def test_batch_14s_everyday_wordings_raise_their_flag(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the state's own visa fee is no recruitment fee; a fee denied after its noun
+        "You pay only the standard UK visa fee directly to the government; we do not charge "
+        "recruitment fees.",
+        "Jūs sumokate tik oficialų vizos mokestį tiesiogiai vyriausybei; jokių agentūros mokesčių.",
+        "Плата за трудоустройство не взимается. Ферма Mansikkatila Heikkilä, Суоненйоки.",
+        # experience asked for outweighs "no Dutch needed"; insurance at €39 a week is no wage
+        "Tulipa Mobility B.V., Data Analyst: €4,400–€5,300 gross per month. 2+ years of "
+        "experience, English (Dutch not required).",
+        "Tulpwerk Uitzend B.V.: 14,71 € брутто на годину. Медичне страхування – можна оформити "
+        "через нас (39 € на тиждень).",
+    ],
+)
+def test_a_state_fee_a_skilled_salary_or_a_price_is_not_a_red_flag(scanner, text):
+    assert not {"fee", "pay_above", "pay_below", "easy_money"} & set(scanner.scan(text).ids)
