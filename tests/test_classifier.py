@@ -79,11 +79,12 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 16 and clean-12 (dialogs/signals/corpus/pending/, new writers, never trained
+    # Batch 17 and clean-13 (dialogs/signals/corpus/pending/, new writers, never trained
     # on, never read for tuning) are the unseen measure of the shipped model. On the 600
-    # phone-typed messages: recall 0.972, precision 0.921, urgent recall 0.926, category
-    # recall 0.855 (aims 0.95 / 0.92 / 0.95 / 0.80: urgency short). On the 300 well-formed
-    # ones: 0.970 (0.9695) / 0.855 / 0.963 (aims 0.97 / 0.95 / 1.0: precision and urgency short).
+    # phone-typed messages: recall 0.961, precision 0.903, urgent recall 0.925, category
+    # recall 0.910 (aims 0.95 / 0.92 / 0.95 / 0.80: precision and urgency short). On the 300
+    # well-formed ones: 0.976 / 0.927 / 0.938 (aims 0.97 / 0.95 / 1.0: precision and urgency
+    # short).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -94,16 +95,16 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         paths = sorted((corpus.CORPUS_DIR / "pending").glob(pattern))
         return [ex for path in paths for ex in corpus.read_file(path)]
 
-    phone = pending("*-16.yaml")
+    phone = pending("*-17.yaml")
     assert len(phone) == 600
     report = evaluate(detector, phone)
-    assert report.recall >= 0.97, report.recall
-    assert report.precision >= 0.92, report.precision
+    assert report.recall >= 0.96, report.recall
+    assert report.precision >= 0.903, report.precision
     assert report.urgent_recall >= 0.925, report.urgent_recall
-    assert report.category_recall >= 0.85, report.category_recall
-    clean = pending("clean-12-*.yaml")
+    assert report.category_recall >= 0.909, report.category_recall
+    clean = pending("clean-13-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
-    assert report.recall >= 0.969, report.recall
-    assert report.precision >= 0.854, report.precision
-    assert report.urgent_recall >= 0.96, report.urgent_recall
+    assert report.recall >= 0.976, report.recall
+    assert report.precision >= 0.926, report.precision
+    assert report.urgent_recall >= 0.937, report.urgent_recall
