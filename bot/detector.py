@@ -807,7 +807,7 @@ class Detector:
         if not candidates & kinds["signal"]:  # the usual case: nothing that could raise an alarm
             return parts, infos, counts, lang, []
 
-        layout = _Layout(parts[0::2], infos)
+        layout = _Layout(parts[0::2], infos, _EMOJI.search(text) is not None)
         if len(infos) * candidates.bit_count() > ALL_SLOTS:
             layout.slots = self._all_slots(candidates, infos)
         sentence, clause = layout.sentence, layout.clause
@@ -843,6 +843,7 @@ class Detector:
             if candidates & kinds["cues"]
             else _NO_CUES
         )
+        settled: list[tuple[int, str]] | None = None  # (sentence, cue) of `resolved` cues
         out = []
         for rule, match in found:
             first, last = min(match), max(match)
@@ -869,45 +870,45 @@ class Detector:
                 reported = why == _REPORTED
                 why = "" if reported else why
             if not why and not urgent and not reported and cues["resolved"]:
-                why = self._resolved(sentence[last], cues["resolved"], layout, infos, found)
+                if settled is None:
+                    settled = self._settled(cues["resolved"], layout, infos, found)
+                why = next((cue for where, cue in settled if where > sentence[last]), "")
             out.append(_Hit(rule, match, why, urgent, calmed_by, reported))
         return parts, infos, counts, lang, out + negated
 
-    def _resolved(
+    def _settled(
         self,
-        after: int,
         numbers: list[int],
         layout: _Layout,
         infos: list[_Token],
         found: list[tuple[_Rule, tuple[int, ...]]],
-    ) -> str:
-        """Return the `resolved` pattern that settles a worry told before it, or "".
+    ) -> list[tuple[int, str]]:
+        """Return the sentences that settle a worry told before them, in order, each with the
+        `resolved` pattern that matched there.
 
-        It must stand in a later sentence than the match (sentence `after`), in a sentence
-        that raises no signal of its own, has no clause word ("He gave them back, BUT only
-        after I paid" settles nothing) and reports no one's words or beliefs ("he SAYS
-        everything is fine").
+        Such a sentence raises no signal of its own, has no clause word ("He gave them back,
+        BUT only after I paid" settles nothing) and reports no one's words or beliefs ("he
+        SAYS everything is fine"). A match explains away the non-urgent signals of the
+        sentences before it.
         """
         sentence = layout.sentence
-        if sentence[-1] <= after:
-            return ""
-        lo = sentence.index(after + 1)
-        alarmed = {sentence[min(match)] for _, match in found}
+        blocked = {sentence[min(match)] for _, match in found}
+        blocked.update(
+            s
+            for info, s in zip(infos, sentence, strict=True)
+            if info[3] or info[_FOLDED] in HEARSAY
+        )
+        settled: dict[int, str] = {}
         for number in numbers:
-            cue = self._candidate(number, layout, lo)
-            while cue is not None:
+            lo = 0
+            while (cue := self._candidate(number, layout, lo)) is not None:
                 where = sentence[min(cue)]
-                if where not in alarmed and not any(
-                    info[3] or info[_FOLDED] in HEARSAY
-                    for info, s in zip(infos, sentence, strict=True)
-                    if s == where
-                ):
-                    return self._rules[number].source
-                # try the sentences after this one
+                if where not in blocked:
+                    settled.setdefault(where, self._rules[number].source)
                 if where >= sentence[-1]:
                     break
-                cue = self._candidate(number, layout, sentence.index(where + 1))
-        return ""
+                lo = sentence.index(where + 1)
+        return sorted(settled.items())
 
     def _questioned(
         self, first: int, last: int, cues: dict[str, list[int]], layout: _Layout
@@ -1036,12 +1037,14 @@ class _Layout:
 
     __slots__ = ("asked", "clause", "negation", "sentence", "slots", "terms")
 
-    def __init__(self, gaps: list[str], infos: list[_Token]):
+    def __init__(self, gaps: list[str], infos: list[_Token], emoji_in_text: bool = True):
         n = len(infos)
         asked: set[int] = set()  # sentences that end with a question mark
         # an emoji ends a sentence as a full stop would ("killed me 💀 going to bed"): the
         # words after it are a new sentence
-        emoji = [_is_emoji(info[_FOLDED]) for info in infos]
+        emoji = (
+            [len(w) == 1 and w > "\u2000" for w in map(_folded_of, infos)] if emoji_in_text else []
+        )
         ends = any(emoji[:-1])
         if not ends and gaps.count(" ") == n - 1 and gaps[0] != " " and gaps[n] != " ":
             # the usual short text: words apart by single spaces, one sentence, clauses
@@ -1091,9 +1094,9 @@ class _Layout:
 _SENTENCE_END = frozenset(".!?;\n")
 
 
-def _is_emoji(word: str) -> bool:
-    """Say whether a token is one emoji or symbol (`bot.text`'s tokens of their own)."""
-    return len(word) == 1 and word > "\u2000"
+#: A text with an emoji or a symbol that is a token of its own (`bot.text`); only then
+#: may a token end a sentence (`_Layout`).
+_EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u203C\u2049]")
 
 
 _CLAUSE_END = frozenset(',:()"«»—–')
