@@ -831,13 +831,16 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: 210/221 and 184/206, b1-b14's to 191/201 and 164/182: the rules from its dev part alone
 #: read 190/201 and 166/182, the ad model retrained with its dev ads one risky ad more and
 #: two sound ones fewer (kept: the model is what `make train` makes from the repository).
-#: These guard against getting worse; raise them when a measurement is better, never above
-#: what is measured.
-TEST_PART_RISKY_FLAGGED = 210 / 221
-TEST_PART_SOUND_QUIET = 184 / 206
-TEST_PART_B1_B14 = (191 / 201, 164 / 182)
-TEST_PART_B1_B13 = (175 / 185, 150 / 163)
-TEST_PART_B1_B12 = (150 / 157, 137 / 149)
+#: Batch 16 (a new writer: Telegram bots, diaspora chats, Instagram; before any tuning
+#: 61/64 risky flagged, 47/56 sound quiet) brought it to 229/241 and 201/223, b1-b15's to
+#: 210/221 and 187/206, b1-b14's to 191/201 and 166/182. These guard against getting worse;
+#: raise them when a measurement is better, never above what is measured.
+TEST_PART_RISKY_FLAGGED = 229 / 241
+TEST_PART_SOUND_QUIET = 201 / 223
+TEST_PART_B1_B15 = (210 / 221, 187 / 206)
+TEST_PART_B1_B14 = (191 / 201, 166 / 182)
+TEST_PART_B1_B13 = (175 / 185, 152 / 163)
+TEST_PART_B1_B12 = (150 / 157, 139 / 149)
 TEST_PART_B1_B11_B12 = (128 / 135, 124 / 139)
 TEST_PART_B1_B10 = (113 / 118, 108 / 120)
 TEST_PART_B1_B9 = (94 / 97, 91 / 100)
@@ -854,15 +857,16 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b15"}, TEST_PART_B1_B14),
-        ({"b14", "b15"}, TEST_PART_B1_B13),
-        ({"b13", "b14", "b15"}, TEST_PART_B1_B12),
-        ({"b11", "b13", "b14", "b15"}, TEST_PART_B1_B11_B12),
-        ({"b11", "b12", "b13", "b14", "b15"}, TEST_PART_B1_B10),
-        ({"b10", "b11", "b12", "b13", "b14", "b15"}, TEST_PART_B1_B9),
-        ({"b9", "b10", "b11", "b12", "b13", "b14", "b15"}, TEST_PART_B1_B8),
-        ({"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15"}, TEST_PART_B1_B6),
+        ({"b16"}, TEST_PART_B1_B15),
+        ({"b15", "b16"}, TEST_PART_B1_B14),
+        ({"b14", "b15", "b16"}, TEST_PART_B1_B13),
+        ({"b13", "b14", "b15", "b16"}, TEST_PART_B1_B12),
+        ({"b11", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B11_B12),
+        ({"b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B10),
+        ({"b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B9),
+        ({"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B8),
+        ({"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B6),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
@@ -1105,3 +1109,37 @@ def test_a_commission_paid_by_the_owner_a_priced_deduction_or_relocation_money_i
     scanner, text
 ):
     assert not {"fee", "deductions", "pay_below"} & set(scanner.scan(text).ids)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        (
+            "Kad darbdavys matytų jūsų anketą, aktyvuokite „Premium“ profilį — vienkartinis 99 € "
+            "mokestis.",
+            "fee",
+        ),
+        ("Чтобы работодатель увидел ваше резюме, оплатите проверку анкеты — 50 €.", "fee"),
+        (
+            "Gyvenimo ir kelionės į darbą išlaidos tvarkomos mūsų ir išskaičiuojamos iš "
+            "atlyginimo.",
+            "deductions",
+        ),
+    ],
+)
+def test_batch_16s_everyday_wordings_raise_their_flag(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Modelių agentūra „Amber Faces“. Niekada neprašome nuotraukų maudymosi kostiumėliais.",
+        "Brněnské strojírny a.s.: общежитие 3 800 CZK/месяц, удерживается из зарплаты по "
+        "письменному соглашению.",
+        "Hotel Bergsonne: проживание и питание — 990 CHF в месяц, удерживаются по тарифам L-GAV.",
+        "AgriPath UK Ltd: стоимость визы и перелёта возмещает работодатель.",
+    ],
+)
+def test_a_denied_photo_request_a_priced_deduction_or_a_reimbursed_visa_is_quiet(scanner, text):
+    assert not {"photos_requested", "deductions", "fee"} & set(scanner.scan(text).ids)
