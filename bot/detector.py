@@ -45,6 +45,7 @@ from bot.classifier import (
 )
 from bot.flows import fast_load
 from bot.text import (
+    EMOJI,
     LANGUAGE_COUNTS,
     LANGUAGE_FIELD,
     LANGUAGE_MASK,
@@ -673,7 +674,7 @@ class Detector:
             info = self._analyse_token(token)
             word = fold(token)
             lt_negated = len(word) >= 6 and word.startswith("ne") and word != "nera"
-            model_word = len(word.lstrip("~")) >= 2 and _is_word(word.lstrip("~"))
+            model_word = _is_word(word)
             counts = (
                 language_bits(token)
                 + ((word in NEGATORS) << _NEGATORS)
@@ -807,7 +808,7 @@ class Detector:
         if not candidates & kinds["signal"]:  # the usual case: nothing that could raise an alarm
             return parts, infos, counts, lang, []
 
-        layout = _Layout(parts[0::2], infos, _EMOJI.search(text) is not None)
+        layout = _Layout(parts[0::2], infos, EMOJI.search(text) is not None)
         if len(infos) * candidates.bit_count() > ALL_SLOTS:
             layout.slots = self._all_slots(candidates, infos)
         sentence, clause = layout.sentence, layout.clause
@@ -1094,11 +1095,6 @@ class _Layout:
 _SENTENCE_END = frozenset(".!?;\n")
 
 
-#: A text with an emoji or a symbol that is a token of its own (`bot.text`); only then
-#: may a token end a sentence (`_Layout`).
-_EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u203C\u2049]")
-
-
 _CLAUSE_END = frozenset(',:()"«»—–')
 
 
@@ -1184,13 +1180,15 @@ MODEL_MIN_WORDS, MODEL_MIN_LETTERS = 2, 8
 
 
 def _is_word(word: str) -> bool:
-    """Say whether a folded token counts as a word for `_enough_words`: it starts and ends
-    with a letter ("01010a" or "5pm" are no words to judge a text by)."""
-    return word[:1].isalpha() and word[-1:].isalpha()
+    """Say whether a word as the model reads it counts for `_enough_words`: two characters
+    or more (a negation mark aside) that start and end with a letter ("01010a" or "5pm"
+    are no words to judge a text by)."""
+    base = word.lstrip("~")
+    return len(base) >= 2 and base[:1].isalpha() and base[-1:].isalpha()
 
 
 def _enough_words(read: list[str]) -> bool:
-    words = [w for w in read if len(w.lstrip("~")) >= 2 and _is_word(w.lstrip("~"))]
+    words = [w for w in read if _is_word(w)]
     return len(words) >= MODEL_MIN_WORDS and sum(map(len, words)) >= MODEL_MIN_LETTERS
 
 

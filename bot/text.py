@@ -95,10 +95,10 @@ def strip_diacritics_lt(text: str) -> str:
 # a few emoji and symbols count as words of their own because people use them as words.
 # Possessive (`++`, `*+`): letters and the marks between them never overlap, so there is
 # nothing to backtrack into, and the engine is told so (split ~10 % faster).
-_TOKEN_RE = re.compile(
-    r"[^\W_]++(?:['’ʼ`´\-][^\W_]++)*+"
-    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u203C\u2049]"
-)
+_EMOJI_CLASS = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u203C\u2049]"
+_TOKEN_RE = re.compile(r"[^\W_]++(?:['’ʼ`´\-][^\W_]++)*+|" + _EMOJI_CLASS)
+#: One of the emoji or symbols that are tokens of their own.
+EMOJI = re.compile(_EMOJI_CLASS)
 
 
 @lru_cache(maxsize=65536)

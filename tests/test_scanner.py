@@ -990,29 +990,6 @@ def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, te
         ),
         ("Контракт подписывается по прилёту в Дубай, там же оформляется виза.", "off_the_books"),
         ("Расчёт полностью в конце сезона, перед отъездом домой.", "wages_withheld"),
-    ],
-)
-def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
-    assert flag in scanner.scan(text).ids
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # a year after "visa" is no price
-        "Seasonal Fruit Pickers – Kent, UK | Seasonal Worker visa 2026. NO FEES of any kind.",
-        # a service flat's rent is not the wage
-        "Klinikum Alsterufer, slaugytojai: 3 600–4 100 € / mėn. bruto; tarnybinis butas pirmiems "
-        "6 mėnesiams – 420 €/mėn.",
-    ],
-)
-def test_a_year_or_a_flats_rent_is_not_read_as_money_for_the_job(scanner, text):
-    assert not {"fee", "pay_below"} & set(scanner.scan(text).ids)
-
-
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
         (
             "For your peace of mind, your passport and BRP are looked after in our office safe for "
             "the whole length of your placement.",
@@ -1038,34 +1015,6 @@ def test_a_year_or_a_flats_rent_is_not_read_as_money_for_the_job(scanner, text):
             "fee",
         ),
         ("Жильё и проезд организуем мы, расходы на них удерживаются из зарплаты.", "deductions"),
-    ],
-)
-def test_batch_14s_everyday_wordings_raise_their_flag(scanner, text, flag):
-    assert flag in scanner.scan(text).ids
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # the state's own visa fee is no recruitment fee; a fee denied after its noun
-        "You pay only the standard UK visa fee directly to the government; we do not charge "
-        "recruitment fees.",
-        "Jūs sumokate tik oficialų vizos mokestį tiesiogiai vyriausybei; jokių agentūros mokesčių.",
-        "Плата за трудоустройство не взимается. Ферма Mansikkatila Heikkilä, Суоненйоки.",
-        # experience asked for outweighs "no Dutch needed"; insurance at €39 a week is no wage
-        "Tulipa Mobility B.V., Data Analyst: €4,400–€5,300 gross per month. 2+ years of "
-        "experience, English (Dutch not required).",
-        "Tulpwerk Uitzend B.V.: 14,71 € брутто на годину. Медичне страхування – можна оформити "
-        "через нас (39 € на тиждень).",
-    ],
-)
-def test_a_state_fee_a_skilled_salary_or_a_price_is_not_a_red_flag(scanner, text):
-    assert not {"fee", "pay_above", "pay_below", "easy_money"} & set(scanner.scan(text).ids)
-
-
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
         (
             "The au pair agreement will be signed with them in person once you settle in Munich.",
             "off_the_books",
@@ -1089,31 +1038,6 @@ def test_a_state_fee_a_skilled_salary_or_a_price_is_not_a_red_flag(scanner, text
             "Sezono metu duodame avansą maistui, visas atlyginimas išmokamas pasibaigus sezonui.",
             "wages_withheld",
         ),
-    ],
-)
-def test_batch_15s_everyday_wordings_raise_their_flag(scanner, text, flag):
-    assert flag in scanner.scan(text).ids
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Агентство получает комиссию от владельца яхты, кандидаты не платят ничего.",
-        "Lakeshore Greens Inc.: 17,60 CAD/час. Жильё предоставляется; удержание – 30 CAD в "
-        "неделю, как указано в контракте.",
-        "ClearSignal Ltd, Дублин: 33 500 € брутто в год. Помощь с релокацией: 2 недели "
-        "гостиницы, 1 500 € на переезд.",
-    ],
-)
-def test_a_commission_paid_by_the_owner_a_priced_deduction_or_relocation_money_is_quiet(
-    scanner, text
-):
-    assert not {"fee", "deductions", "pay_below"} & set(scanner.scan(text).ids)
-
-
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
         (
             "Kad darbdavys matytų jūsų anketą, aktyvuokite „Premium“ profilį — vienkartinis 99 € "
             "mokestis.",
@@ -1127,19 +1051,82 @@ def test_a_commission_paid_by_the_owner_a_priced_deduction_or_relocation_money_i
         ),
     ],
 )
-def test_batch_16s_everyday_wordings_raise_their_flag(scanner, text, flag):
+def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
+    # wordings new writers used for red flags (batches 13-16, dev parts), in four languages
     assert flag in scanner.scan(text).ids
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "flags"),
     [
-        "Modelių agentūra „Amber Faces“. Niekada neprašome nuotraukų maudymosi kostiumėliais.",
-        "Brněnské strojírny a.s.: общежитие 3 800 CZK/месяц, удерживается из зарплаты по "
-        "письменному соглашению.",
-        "Hotel Bergsonne: проживание и питание — 990 CHF в месяц, удерживаются по тарифам L-GAV.",
-        "AgriPath UK Ltd: стоимость визы и перелёта возмещает работодатель.",
+        (
+            "Seasonal Fruit Pickers – Kent, UK | Seasonal Worker visa 2026. NO FEES of any kind.",
+            {"fee", "pay_below"},
+        ),
+        (
+            "Klinikum Alsterufer, slaugytojai: 3 600–4 100 € / mėn. bruto; tarnybinis butas "
+            "pirmiems 6 mėnesiams – 420 €/mėn.",
+            {"fee", "pay_below"},
+        ),
+        (
+            "You pay only the standard UK visa fee directly to the government; we do not charge "
+            "recruitment fees.",
+            {"fee", "pay_above", "pay_below", "easy_money"},
+        ),
+        (
+            "Jūs sumokate tik oficialų vizos mokestį tiesiogiai vyriausybei; jokių agentūros "
+            "mokesčių.",
+            {"fee", "pay_above", "pay_below", "easy_money"},
+        ),
+        (
+            "Плата за трудоустройство не взимается. Ферма Mansikkatila Heikkilä, Суоненйоки.",
+            {"fee", "pay_above", "pay_below", "easy_money"},
+        ),
+        (
+            "Tulipa Mobility B.V., Data Analyst: €4,400–€5,300 gross per month. 2+ years of "
+            "experience, English (Dutch not required).",
+            {"fee", "pay_above", "pay_below", "easy_money"},
+        ),
+        (
+            "Tulpwerk Uitzend B.V.: 14,71 € брутто на годину. Медичне страхування – можна оформити "
+            "через нас (39 € на тиждень).",
+            {"fee", "pay_above", "pay_below", "easy_money"},
+        ),
+        (
+            "Агентство получает комиссию от владельца яхты, кандидаты не платят ничего.",
+            {"fee", "deductions", "pay_below"},
+        ),
+        (
+            "Lakeshore Greens Inc.: 17,60 CAD/час. Жильё предоставляется; удержание – 30 CAD в "
+            "неделю, как указано в контракте.",
+            {"fee", "deductions", "pay_below"},
+        ),
+        (
+            "ClearSignal Ltd, Дублин: 33 500 € брутто в год. Помощь с релокацией: 2 недели "
+            "гостиницы, 1 500 € на переезд.",
+            {"fee", "deductions", "pay_below"},
+        ),
+        (
+            "Modelių agentūra „Amber Faces“. Niekada neprašome nuotraukų maudymosi kostiumėliais.",
+            {"photos_requested", "deductions", "fee"},
+        ),
+        (
+            "Brněnské strojírny a.s.: общежитие 3 800 CZK/месяц, удерживается из зарплаты по "
+            "письменному соглашению.",
+            {"photos_requested", "deductions", "fee"},
+        ),
+        (
+            "Hotel Bergsonne: проживание и питание — 990 CHF в месяц, удерживаются по тарифам "
+            "L-GAV.",
+            {"photos_requested", "deductions", "fee"},
+        ),
+        (
+            "AgriPath UK Ltd: стоимость визы и перелёта возмещает работодатель.",
+            {"photos_requested", "deductions", "fee"},
+        ),
     ],
 )
-def test_a_denied_photo_request_a_priced_deduction_or_a_reimbursed_visa_is_quiet(scanner, text):
-    assert not {"photos_requested", "deductions", "fee"} & set(scanner.scan(text).ids)
+def test_sound_wordings_raise_none_of_these_flags(scanner, text, flags):
+    # a year after "visa", a flat's rent, the state's visa fee, a skilled salary, a price,
+    # a commission the employer pays, a priced or agreed deduction, a denied photo request
+    assert not flags & set(scanner.scan(text).ids)
