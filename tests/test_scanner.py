@@ -833,10 +833,15 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: two sound ones fewer (kept: the model is what `make train` makes from the repository).
 #: Batch 16 (a new writer: Telegram bots, diaspora chats, Instagram; before any tuning
 #: 61/64 risky flagged, 47/56 sound quiet) brought it to 229/241 and 201/223, b1-b15's to
-#: 210/221 and 187/206, b1-b14's to 191/201 and 166/182. These guard against getting worse;
-#: raise them when a measurement is better, never above what is measured.
-TEST_PART_RISKY_FLAGGED = 229 / 241
-TEST_PART_SOUND_QUIET = 201 / 223
+#: 210/221 and 187/206, b1-b14's to 191/201 and 166/182. Batch 17 (a new writer asked for
+#: ads that tempt a false alarm: licences, priced deductions, employers paying visas; before
+#: any tuning 57/60 risky flagged, 42/60 sound quiet, 8 of the 18 paying under the 2026
+#: statutory minimum the scanner holds) brought it to 251/266 and 218/247, b1-b16's staying
+#: at 229/241 and 201/223. These guard against getting worse; raise them when a measurement
+#: is better, never above what is measured.
+TEST_PART_RISKY_FLAGGED = 251 / 266
+TEST_PART_SOUND_QUIET = 218 / 247
+TEST_PART_B1_B16 = (229 / 241, 201 / 223)
 TEST_PART_B1_B15 = (210 / 221, 187 / 206)
 TEST_PART_B1_B14 = (191 / 201, 166 / 182)
 TEST_PART_B1_B13 = (175 / 185, 152 / 163)
@@ -857,16 +862,17 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b16"}, TEST_PART_B1_B15),
-        ({"b15", "b16"}, TEST_PART_B1_B14),
-        ({"b14", "b15", "b16"}, TEST_PART_B1_B13),
-        ({"b13", "b14", "b15", "b16"}, TEST_PART_B1_B12),
-        ({"b11", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B11_B12),
-        ({"b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B10),
-        ({"b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B9),
-        ({"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B8),
-        ({"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16"}, TEST_PART_B1_B6),
+        ({"b17"}, TEST_PART_B1_B16),
+        ({"b16", "b17"}, TEST_PART_B1_B15),
+        ({"b15", "b16", "b17"}, TEST_PART_B1_B14),
+        ({"b14", "b15", "b16", "b17"}, TEST_PART_B1_B13),
+        ({"b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B12),
+        ({"b11", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B11_B12),
+        ({"b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B10),
+        ({"b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B9),
+        ({"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B8),
+        ({"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B7),
+        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B6),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
@@ -1130,3 +1136,30 @@ def test_sound_wordings_raise_none_of_these_flags(scanner, text, flags):
     # a year after "visa", a flat's rent, the state's visa fee, a skilled salary, a price,
     # a commission the employer pays, a priced or agreed deduction, a denied photo request
     assert not flags & set(scanner.scan(text).ids)
+
+
+# Batch 17's dev part (issue 14): sound ads that had raised a flag, and a risky one missed.
+@pytest.mark.parametrize(
+    "text, quiet",
+    [
+        ("We do not charge registration fees or placement fees.", "fee"),
+        ("Relocation: we pay your Health and Care Worker visa fee and your flight.", "fee"),
+        ("Комната в общежитии — 380 € в месяц со всеми расходами, первые 3 месяца бесплатно.", "wages_withheld"),
+        ("Роботодавець: Moravia Machinery a.s., Брно. 32 000 Kč брутто на місяць.", "no_company"),
+        ("Apply on our careers page freshcart.example/careers, 30 hours a week.", "no_company"),
+    ],
+)
+def test_batch_17_sound_wordings_raise_no_flag(scanner, text, quiet):
+    assert quiet not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("We pay for your flight, you pay the visa fee of 300 euro.", "fee"),
+        ("Darbo sutartį pasirašysite atvykę į Padborgą, Lietuvoje nieko pasirašyti nereikia.", "off_the_books"),
+        ("Жильё есть. Первые 2 недели работаете бесплатно.", "wages_withheld"),
+    ],
+)
+def test_batch_17_risky_neighbours_still_raise_their_flag(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
