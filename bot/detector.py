@@ -887,17 +887,19 @@ class Detector:
         """Return the sentences that settle a worry told before them, in order, each with the
         `resolved` pattern that matched there.
 
-        Such a sentence raises no signal of its own, has no clause word ("He gave them back,
-        BUT only after I paid" settles nothing) and reports no one's words or beliefs ("he
-        SAYS everything is fine"). A match explains away the non-urgent signals of the
-        sentences before it.
+        Such a sentence raises no signal of its own, has no clause word past its first
+        ("He gave them back, BUT only after I paid" settles nothing) and reports no one's
+        words or beliefs ("he SAYS everything is fine"). A match explains away the
+        non-urgent signals of the sentences before it.
         """
         sentence = layout.sentence
         blocked = {sentence[min(match)] for _, match in found}
+        # a clause word that opens the sentence joins it to the story, it adds no condition:
+        # "А ні, виявилось, бухгалтерія переплутала" settles as well as without it
         blocked.update(
             s
-            for info, s in zip(infos, sentence, strict=True)
-            if info[3] or info[_FOLDED] in HEARSAY
+            for i, (info, s) in enumerate(zip(infos, sentence, strict=True))
+            if (info[3] and i and sentence[i - 1] == s) or info[_FOLDED] in HEARSAY
         )
         settled: dict[int, str] = {}
         for number in numbers:

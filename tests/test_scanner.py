@@ -872,7 +872,10 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
         ({"b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B9),
         ({"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B8),
         ({"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B7),
-        ({"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B6),
+        (
+            {"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"},
+            TEST_PART_B1_B6,
+        ),
     ):
         old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
@@ -1144,7 +1147,10 @@ def test_sound_wordings_raise_none_of_these_flags(scanner, text, flags):
     [
         ("We do not charge registration fees or placement fees.", "fee"),
         ("Relocation: we pay your Health and Care Worker visa fee and your flight.", "fee"),
-        ("Комната в общежитии — 380 € в месяц со всеми расходами, первые 3 месяца бесплатно.", "wages_withheld"),
+        (
+            "Комната в общежитии — 380 € в месяц со всеми расходами, первые 3 месяца бесплатно.",
+            "wages_withheld",
+        ),
         ("Роботодавець: Moravia Machinery a.s., Брно. 32 000 Kč брутто на місяць.", "no_company"),
         ("Apply on our careers page freshcart.example/careers, 30 hours a week.", "no_company"),
     ],
@@ -1157,7 +1163,10 @@ def test_batch_17_sound_wordings_raise_no_flag(scanner, text, quiet):
     "text, flag",
     [
         ("We pay for your flight, you pay the visa fee of 300 euro.", "fee"),
-        ("Darbo sutartį pasirašysite atvykę į Padborgą, Lietuvoje nieko pasirašyti nereikia.", "off_the_books"),
+        (
+            "Darbo sutartį pasirašysite atvykę į Padborgą, Lietuvoje nieko pasirašyti nereikia.",
+            "off_the_books",
+        ),
         ("Жильё есть. Первые 2 недели работаете бесплатно.", "wages_withheld"),
     ],
 )
