@@ -79,12 +79,11 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 22 and clean-18 (dialogs/signals/corpus/pending/, new writers asked for harder
-    # negatives, never trained on, never read for tuning) are the unseen measure of the
-    # shipped model. On the 600 phone-typed messages: recall 0.967, precision 0.895, urgent
-    # recall 0.961, category recall 0.889 (aims 0.95 / 0.92 / 0.95 / 0.80: precision short).
-    # On the 300 well-formed ones: 0.983 / 0.944 / 0.988 (aims 0.97 / 0.95 / 1.0: precision
-    # and urgency short).
+    # Batch 23 and clean-19 (dialogs/signals/corpus/pending/, new writers, never trained on,
+    # never read for tuning) are the unseen measure of the shipped model. On the 600
+    # phone-typed messages: recall 0.972, precision 0.923, urgent recall 0.974, category
+    # recall 0.876 (aims 0.95 / 0.92 / 0.95 / 0.80: all met). On the 300 well-formed ones:
+    # 0.983 / 0.909 / 0.975 (aims 0.97 / 0.95 / 1.0: precision and urgency short).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -95,16 +94,16 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         paths = sorted((corpus.CORPUS_DIR / "pending").glob(pattern))
         return [ex for path in paths for ex in corpus.read_file(path)]
 
-    phone = pending("*-22.yaml")
+    phone = pending("*-23.yaml")
     assert len(phone) == 600
     report = evaluate(detector, phone)
-    assert report.recall >= 0.966, report.recall
-    assert report.precision >= 0.894, report.precision
-    assert report.urgent_recall >= 0.960, report.urgent_recall
-    assert report.category_recall >= 0.888, report.category_recall
-    clean = pending("clean-18-*.yaml")
+    assert report.recall >= 0.971, report.recall
+    assert report.precision >= 0.922, report.precision
+    assert report.urgent_recall >= 0.973, report.urgent_recall
+    assert report.category_recall >= 0.875, report.category_recall
+    clean = pending("clean-19-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
     assert report.recall >= 0.982, report.recall
-    assert report.precision >= 0.943, report.precision
-    assert report.urgent_recall >= 0.987, report.urgent_recall
+    assert report.precision >= 0.908, report.precision
+    assert report.urgent_recall >= 0.974, report.urgent_recall
