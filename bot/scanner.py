@@ -94,6 +94,10 @@ def compile_pattern(pattern: str, where: str) -> str:
         raise ScannerError(f"{where}: a pattern must be a non-empty string")
     source = fold(pattern.strip()).replace(" ... ", _GAP).replace(" ?", r"\W*")
     source = source.replace(" ", r"\W+")
+    # a free token (`\S+`) starts with a letter or digit and takes all it can: `\W+\S+`
+    # repeated could otherwise split a run of punctuation in every possible way, and a
+    # pasted table ("|------|------|") then kept the matcher busy for minutes
+    source = source.replace(r"\S+", r"\w\S*+")
     return f"{_LETTER_BEFORE}(?:{source}){_LETTER_AFTER}"
 
 

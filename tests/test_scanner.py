@@ -837,11 +837,15 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: ads that tempt a false alarm: licences, priced deductions, employers paying visas; before
 #: any tuning 57/60 risky flagged, 42/60 sound quiet, 8 of the 18 paying under the 2026
 #: statutory minimum the scanner holds) brought it to 251/266 and 218/247, b1-b16's staying
-#: at 229/241 and 201/223. These guard against getting worse; raise them when a measurement
-#: is better, never above what is measured.
-TEST_PART_RISKY_FLAGGED = 251 / 266
-TEST_PART_SOUND_QUIET = 218 / 247
-TEST_PART_B1_B16 = (229 / 241, 201 / 223)
+#: at 229/241 and 201/223. Batch 18 (a new writer: destinations outside the EU, wage tables;
+#: before any tuning 60/60 risky flagged, 47/60 sound quiet) brought it to 273/285 and
+#: 230/265, b1-b17's to 254/266 and 218/247, b1-b16's to 232/241 and 201/223. These guard
+#: against getting worse; raise them when a measurement is better, never above what is
+#: measured.
+TEST_PART_RISKY_FLAGGED = 273 / 285
+TEST_PART_SOUND_QUIET = 230 / 265
+TEST_PART_B1_B17 = (254 / 266, 218 / 247)
+TEST_PART_B1_B16 = (232 / 241, 201 / 223)
 TEST_PART_B1_B15 = (210 / 221, 187 / 206)
 TEST_PART_B1_B14 = (191 / 201, 166 / 182)
 TEST_PART_B1_B13 = (175 / 185, 152 / 163)
@@ -862,18 +866,22 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
     for newer, (risky, sound) in (
-        ({"b17"}, TEST_PART_B1_B16),
-        ({"b16", "b17"}, TEST_PART_B1_B15),
-        ({"b15", "b16", "b17"}, TEST_PART_B1_B14),
-        ({"b14", "b15", "b16", "b17"}, TEST_PART_B1_B13),
-        ({"b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B12),
-        ({"b11", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B11_B12),
-        ({"b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B10),
-        ({"b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B9),
-        ({"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B8),
-        ({"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"}, TEST_PART_B1_B7),
+        ({"b18"}, TEST_PART_B1_B17),
+        ({"b17", "b18"}, TEST_PART_B1_B16),
+        ({"b16", "b17", "b18"}, TEST_PART_B1_B15),
+        ({"b15", "b16", "b17", "b18"}, TEST_PART_B1_B14),
+        ({"b14", "b15", "b16", "b17", "b18"}, TEST_PART_B1_B13),
+        ({"b13", "b14", "b15", "b16", "b17", "b18"}, TEST_PART_B1_B12),
+        ({"b11", "b13", "b14", "b15", "b16", "b17", "b18"}, TEST_PART_B1_B11_B12),
+        ({"b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"}, TEST_PART_B1_B10),
+        ({"b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"}, TEST_PART_B1_B9),
+        ({"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"}, TEST_PART_B1_B8),
         (
-            {"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17"},
+            {"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"},
+            TEST_PART_B1_B7,
+        ),
+        (
+            {"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"},
             TEST_PART_B1_B6,
         ),
     ):
@@ -1172,3 +1180,63 @@ def test_batch_17_sound_wordings_raise_no_flag(scanner, text, quiet):
 )
 def test_batch_17_risky_neighbours_still_raise_their_flag(scanner, text, flag):
     assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| Rank | Contract | Monthly wage (USD) |\n|"
+        + "-" * 21
+        + "|"
+        + "-" * 10
+        + "|"
+        + "-" * 20
+        + "|\n"
+        "| Able Seaman (AB) | 6 months | 1,950 – 2,150 |\n" * 6,
+        "salary " + "- " * 500 + " paid at the end of the season",
+        "wage " + "a-" * 400,
+    ],
+)
+def test_a_pasted_table_or_a_run_of_punctuation_does_not_stall_the_scanner(scanner, text):
+    # A free token in a pattern (`( \S+){0,5}`) once split a run of dashes in every possible
+    # way: a crewing agency's wage table kept the scanner busy for minutes, and with it the
+    # conversation. Not a speed target: a stall fails here instead of hanging the run.
+    import signal
+
+    def stalled(*_):
+        raise TimeoutError("the scanner stalled")
+
+    previous = signal.signal(signal.SIGALRM, stalled)
+    signal.alarm(30)
+    try:
+        scanner.scan(text)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Batch 18's dev part (issue 14): sound wordings that had raised a flag.
+@pytest.mark.parametrize(
+    "text, quiet",
+    [
+        ("We never charge workers any recruitment, placement or registration fee.", "fee"),
+        (
+            "Вознаграждение агентства оплачивает работодатель; залогов и сборов с кандидатов нет.",
+            "fee",
+        ),
+        ("Hanbit Heavy Industries, Geoje: ship welders, ₩3,300,000 a month.", "no_company"),
+        ("Национальное агентство занятости объявляет набор строителей в Израиль.", "no_company"),
+        ("Baristas at a café, £12.90/h. DM us or drop by with your CV!", "messenger_only"),
+        ("Склад у Познані: 5 900 zł брутто (мінімальна в Польщі у 2026 — 4 806 zł).", "pay_below"),
+    ],
+)
+def test_batch_18_sound_wordings_raise_no_flag(scanner, text, quiet):
+    assert quiet not in scanner.scan(text).ids
+
+
+def test_a_guaranteed_minimum_far_above_the_pay_is_still_too_good():
+    # "the minimum in Poland is ..." is no wage; "guaranteed minimum 4,500 a month" is one
+    found = Scanner.load(today=date(2026, 12, 4)).scan(
+        "Warehouse work in Germany, guaranteed minimum 4,500 euro a month, no experience needed."
+    )
+    assert "pay_above" in found.ids
