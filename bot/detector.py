@@ -1188,8 +1188,16 @@ def _is_word(word: str) -> bool:
 
 
 def _enough_words(read: list[str]) -> bool:
-    words = [w for w in read if _is_word(w)]
-    return len(words) >= MODEL_MIN_WORDS and sum(map(len, words)) >= MODEL_MIN_LETTERS
+    """Say whether a text has `MODEL_MIN_WORDS` words of `MODEL_MIN_LETTERS` letters; it
+    stops at the word that makes them (a long story is judged by its first few words)."""
+    words = letters = 0
+    for word in read:
+        if _is_word(word):
+            words += 1
+            letters += len(word)
+            if words >= MODEL_MIN_WORDS and letters >= MODEL_MIN_LETTERS:
+                return True
+    return False
 
 
 def _model_words(
@@ -1232,20 +1240,24 @@ def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]
     """Score a long text by pieces of whole sentences (at most `LONG_TEXT` words) and keep
     the scores of the piece that reads most like danger: danger told in one sentence of a
     long story must not be averaged away by the rest of it. `gaps` are what stands before
-    each word (`split_tokens`)."""
-    piece: list[str] = []
-    pieces = [piece]
-    # each word; a final "?" in `read` is in no piece
-    for gap, word in zip(gaps[:-1], read, strict=False):
-        if piece and (
-            (len(piece) >= 4 and gap != " " and not _PIECE_END.isdisjoint(gap))
-            or len(piece) >= LONG_TEXT
-        ):
-            piece = []
-            pieces.append(piece)
-        piece.append(word)
+    each word (`split_tokens`).
+
+    A piece ends before a word whose gap ends a sentence once it has four words, or at
+    `LONG_TEXT` words. Only the gaps that end a sentence are visited, not every word."""
+    n = len(gaps) - 1  # the words; a final "?" in `read` is in no piece
+    ends = [i for i, gap in enumerate(gaps) if gap != " " and not _PIECE_END.isdisjoint(gap)]
+    ends.append(n)
+    bounds = []
+    start = 0
+    for end in ends:
+        while end - start > LONG_TEXT:
+            bounds.append((start, start + LONG_TEXT))
+            start += LONG_TEXT
+        if end - start >= 4 or (end == n and end > start):
+            bounds.append((start, end))
+            start = end
     # the piece that reads most like danger
-    return clf.most_dangerous([words for words in pieces if words], rules)
+    return clf.most_dangerous(read[:n], bounds, rules)
 
 
 #: How much surer (in logits) the model must be where a rule explained the words away
