@@ -817,14 +817,15 @@ class Detector:
         # these words away, which the statistical layer is told (`RuleReading.explained`)
         negated: list[_Hit] = []
         candidate = self._candidate
+        negation = layout.negation
         for number in _numbers(candidates & kinds["signal"]):
-            match = candidate(number, layout)
+            # what the rule matches but for a negation cue, found in the same pass
+            stopped: list[tuple[int, ...]] | None = [] if negation is not None else None
+            match = candidate(number, layout, stopped=stopped)
             if match is not None:
                 found.append((rules[number], match))
-            elif rules[number].negatable and layout.negation is not None:
-                match = candidate(number, layout, plain=True)
-                if match is not None:
-                    negated.append(_Hit(rules[number], match, NEGATED, False, ""))
+            elif stopped:
+                negated.append(_Hit(rules[number], stopped[0], NEGATED, False, ""))
         if not found:
             return parts, infos, counts, lang, negated
         # (category, or None for every category; sentence) -> the cancelling pattern
@@ -950,10 +951,14 @@ class Detector:
         return ""
 
     def _candidate(
-        self, number: int, layout: _Layout, lo: int = 0, hi: int = 0, plain: bool = False
+        self,
+        number: int,
+        layout: _Layout,
+        lo: int = 0,
+        hi: int = 0,
+        stopped: list[tuple[int, ...]] | None = None,
     ) -> tuple[int, ...] | None:
-        """Match one rule in tokens lo..hi-1 (hi 0: to the end); `plain`: as if the text
-        had no negation cue."""
+        """Match one rule in tokens lo..hi-1 (hi 0: to the end); `stopped`: see `_match`."""
         slots = layout.slots.get(number)
         if slots is None:
             slots = layout.slots[number] = self._slots(number, layout.terms)
@@ -965,11 +970,7 @@ class Detector:
             if not all(slots):
                 return None
         return _match(
-            self._rules[number],
-            slots,
-            layout.sentence,
-            layout.clause,
-            None if plain else layout.negation,
+            self._rules[number], slots, layout.sentence, layout.clause, layout.negation, stopped
         )
 
     def _all_slots(self, candidates: int, infos: list[_Token]) -> dict[int, list[list[int]]]:
@@ -1104,10 +1105,14 @@ def _match(
     sentence: list[int],
     clause: list[int],
     negation: list[int] | None,
+    stopped: list[tuple[int, ...]] | None = None,
 ) -> tuple[int, ...] | None:
     """Return token positions (one per term) that satisfy the rule, or None.
 
-    `negation` is None when no negation cue counts (there is none in the text).
+    `negation` is None when no negation cue counts (there is none in the text). `stopped`
+    (if given) receives the first positions that only a negation cue stopped: when nothing
+    matches, they are what the rule matches as if the text had no negation cue (the
+    combinations are tried in the same order either way), without a second pass.
     """
     size, max_tokens, alone = rule.size, rule.max_tokens, rule.alone
     if not rule.negatable:
@@ -1119,6 +1124,8 @@ def _match(
             if alone and _run(clause, p) != 1:
                 continue
             if negation is not None and _negated((p,), p, p, clause, negation):
+                if stopped is not None and not stopped:
+                    stopped.append((p,))
                 continue
             return (p,)
         return None
@@ -1136,6 +1143,8 @@ def _match(
         if alone and (clause[first] != clause[last] or _run(clause, first) != size):
             continue
         if negation is not None and _negated(combo, first, last, clause, negation):
+            if stopped is not None and not stopped:
+                stopped.append(combo)
             continue
         return combo
     return None
