@@ -22,7 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ _FIRST_FREE = _RULE_ROW + len(RULE_FEATURES)
 #: is this close to the best: the float32 sums of `logits` differ from the plain ones by
 #: rounding (about 1e-7 of the sum of the magnitudes), many orders of magnitude less.
 _NEAR_BEST = 0.5
+_second, _third = itemgetter(1), itemgetter(2)
 
 # --- the skeleton of a word ------------------------------------------------------------
 
@@ -430,6 +432,15 @@ class Classifier:
         self._pair_rows[pair] = found
         return found
 
+    def _make_room(self, rows: int) -> None:
+        """Empty the word and pair caches now if a text of `rows` new words and pairs might
+        fill `_table`: emptied in the middle of a text, the rows of its first words would be
+        given to its later ones."""
+        if self._free + rows > len(self._table):
+            self._rows.clear()
+            self._pair_rows.clear()
+            self._free = _FIRST_FREE
+
     def _new_row(self, vector: np.ndarray) -> int:
         """Store a word's or pair's vector in the next free row of `_table`."""
         if self._free >= len(self._table):  # full: start again (words repeat)
@@ -467,26 +478,53 @@ class Classifier:
         # `take` copies the same rows as indexing with a list, in half the time
         return coef @ self._table.take(rows + extra, axis=0)
 
-    def most_dangerous(self, pieces: list[list[str]], rules: list[int]) -> np.ndarray:
-        """Return the `logits` of the piece whose danger score is highest (the first such).
+    def most_dangerous(
+        self, folded: list[str], pieces: list[tuple[int, int]], rules: list[int]
+    ) -> np.ndarray:
+        """Return the `logits` of the piece `folded[a:b]` whose danger score is highest (the
+        first such), for the pieces (a, b) of a long text.
 
-        The danger score of each piece is summed first in plain Python (as `logits` does
-        with `only_if_danger`); the whole scores are computed only for the pieces within
-        `_NEAR_BEST` of the best of these sums, and compared as `logits` returns them: the
-        plain sums differ from those by rounding only, far less than the margin, so the
-        answer is the one of scoring every piece in full, at a fraction of the cost.
+        Each word and word pair is looked up once for the whole text (in C, `map`), and the
+        pieces' danger scores and feature counts are differences of running sums, so the
+        work per word is done once rather than per piece in Python. The whole scores are
+        computed only for the pieces within `_NEAR_BEST` of the best danger score, from the
+        same rows in the same order as `logits` reads them: the running sums differ from
+        `logits`'s float32 sums by rounding only, far less than the margin, so the answer is
+        the one of scoring every piece in full.
         """
+        self._make_room(2 * len(folded))
+        known = self._rows.get
+        words = list(map(known, folded))
+        if None in words:
+            words = [found or self._word(w) for found, w in zip(words, folded, strict=True)]
+        known_pair = self._pair_rows.get
+        pairs = list(map(known_pair, pairwise(folded)))
+        if None in pairs:
+            pairs = [
+                found or self._pair(pair)
+                for found, pair in zip(pairs, pairwise(folded), strict=True)
+            ]
+        # running sums: word i's are at [i + 1], pair i's (words i, i + 1) at [i + 1]
+        word_danger = list(accumulate(map(_third, words), initial=0.0))
+        word_count = list(accumulate(map(_second, words), initial=0))
+        pair_danger = list(accumulate(map(_second, pairs), initial=0.0))
         extra = _extra_rows(rules)
         fixed = self._danger_of(extra)
-        read = [self._read(words) for words in pieces]
-        dangers = [danger * (1 / math.sqrt(count)) + fixed for _, count, danger in read]
-        near = max(dangers) - _NEAR_BEST
+        dangers = []
+        for a, b in pieces:
+            # the piece's pairs are a .. b - 2: the one to the next piece is not its own
+            danger = word_danger[b] - word_danger[a] + pair_danger[b - 1] - pair_danger[a]
+            count = max(b - a - 1 + word_count[b] - word_count[a], NORM_FLOOR)
+            dangers.append((danger * (1 / math.sqrt(count)) + fixed, count, a, b))
+        near = max(dangers)[0] - _NEAR_BEST
         table = self._table
-        scores = [
-            self._coefficients(len(rows), len(extra), count) @ table.take(rows + extra, axis=0)
-            for (rows, count, _), danger in zip(read, dangers, strict=True)
-            if danger >= near
-        ]
+        scores = []
+        for danger, count, a, b in dangers:
+            if danger >= near:
+                rows = [found[0] for found in words[a:b] if found[0]]
+                rows += [found[0] for found in pairs[a : b - 1] if found[0]]
+                coef = self._coefficients(len(rows), len(extra), count)
+                scores.append(coef @ table.take(rows + extra, axis=0))
         return max(scores, key=lambda z: z[0])
 
     def _danger_of(self, extra: list[int]) -> float:
@@ -497,6 +535,7 @@ class Classifier:
     def _read(self, folded: list[str]) -> tuple[list[int], int, float]:
         """Return the `_table` rows of a text's known words and word pairs, its number of
         features (at least `NORM_FLOOR`) and its danger score before normalising."""
+        self._make_room(2 * len(folded))
         rows = []
         count = max(len(folded) - 1, 0)  # word pairs
         danger = 0.0
@@ -541,6 +580,7 @@ class Classifier:
         """Return, per output, the typed word that raised its score most (a signal's quote)."""
         if not read:
             return [""] * len(outputs)
+        self._make_room(len(read))
         known = self._rows.get
         shares = self._table[[(known(w) or self._word(w))[0] for w in read]][:, outputs]
         best = shares.argmax(axis=0).tolist()

@@ -817,14 +817,15 @@ class Detector:
         # these words away, which the statistical layer is told (`RuleReading.explained`)
         negated: list[_Hit] = []
         candidate = self._candidate
+        negation = layout.negation
         for number in _numbers(candidates & kinds["signal"]):
-            match = candidate(number, layout)
+            # what the rule matches but for a negation cue, found in the same pass
+            stopped: list[tuple[int, ...]] | None = [] if negation is not None else None
+            match = candidate(number, layout, stopped=stopped)
             if match is not None:
                 found.append((rules[number], match))
-            elif rules[number].negatable and layout.negation is not None:
-                match = candidate(number, layout, plain=True)
-                if match is not None:
-                    negated.append(_Hit(rules[number], match, NEGATED, False, ""))
+            elif stopped:
+                negated.append(_Hit(rules[number], stopped[0], NEGATED, False, ""))
         if not found:
             return parts, infos, counts, lang, negated
         # (category, or None for every category; sentence) -> the cancelling pattern
@@ -952,10 +953,14 @@ class Detector:
         return ""
 
     def _candidate(
-        self, number: int, layout: _Layout, lo: int = 0, hi: int = 0, plain: bool = False
+        self,
+        number: int,
+        layout: _Layout,
+        lo: int = 0,
+        hi: int = 0,
+        stopped: list[tuple[int, ...]] | None = None,
     ) -> tuple[int, ...] | None:
-        """Match one rule in tokens lo..hi-1 (hi 0: to the end); `plain`: as if the text
-        had no negation cue."""
+        """Match one rule in tokens lo..hi-1 (hi 0: to the end); `stopped`: see `_match`."""
         slots = layout.slots.get(number)
         if slots is None:
             slots = layout.slots[number] = self._slots(number, layout.terms)
@@ -967,11 +972,7 @@ class Detector:
             if not all(slots):
                 return None
         return _match(
-            self._rules[number],
-            slots,
-            layout.sentence,
-            layout.clause,
-            None if plain else layout.negation,
+            self._rules[number], slots, layout.sentence, layout.clause, layout.negation, stopped
         )
 
     def _all_slots(self, candidates: int, infos: list[_Token]) -> dict[int, list[list[int]]]:
@@ -1106,10 +1107,14 @@ def _match(
     sentence: list[int],
     clause: list[int],
     negation: list[int] | None,
+    stopped: list[tuple[int, ...]] | None = None,
 ) -> tuple[int, ...] | None:
     """Return token positions (one per term) that satisfy the rule, or None.
 
-    `negation` is None when no negation cue counts (there is none in the text).
+    `negation` is None when no negation cue counts (there is none in the text). `stopped`
+    (if given) receives the first positions that only a negation cue stopped: when nothing
+    matches, they are what the rule matches as if the text had no negation cue (the
+    combinations are tried in the same order either way), without a second pass.
     """
     size, max_tokens, alone = rule.size, rule.max_tokens, rule.alone
     if not rule.negatable:
@@ -1121,6 +1126,8 @@ def _match(
             if alone and _run(clause, p) != 1:
                 continue
             if negation is not None and _negated((p,), p, p, clause, negation):
+                if stopped is not None and not stopped:
+                    stopped.append((p,))
                 continue
             return (p,)
         return None
@@ -1138,6 +1145,8 @@ def _match(
         if alone and (clause[first] != clause[last] or _run(clause, first) != size):
             continue
         if negation is not None and _negated(combo, first, last, clause, negation):
+            if stopped is not None and not stopped:
+                stopped.append(combo)
             continue
         return combo
     return None
@@ -1190,8 +1199,16 @@ def _is_word(word: str) -> bool:
 
 
 def _enough_words(read: list[str]) -> bool:
-    words = [w for w in read if _is_word(w)]
-    return len(words) >= MODEL_MIN_WORDS and sum(map(len, words)) >= MODEL_MIN_LETTERS
+    """Say whether a text has `MODEL_MIN_WORDS` words of `MODEL_MIN_LETTERS` letters; it
+    stops at the word that makes them (a long story is judged by its first few words)."""
+    words = letters = 0
+    for word in read:
+        if _is_word(word):
+            words += 1
+            letters += len(word)
+            if words >= MODEL_MIN_WORDS and letters >= MODEL_MIN_LETTERS:
+                return True
+    return False
 
 
 def _model_words(
@@ -1234,20 +1251,24 @@ def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]
     """Score a long text by pieces of whole sentences (at most `LONG_TEXT` words) and keep
     the scores of the piece that reads most like danger: danger told in one sentence of a
     long story must not be averaged away by the rest of it. `gaps` are what stands before
-    each word (`split_tokens`)."""
-    piece: list[str] = []
-    pieces = [piece]
-    # each word; a final "?" in `read` is in no piece
-    for gap, word in zip(gaps[:-1], read, strict=False):
-        if piece and (
-            (len(piece) >= 4 and gap != " " and not _PIECE_END.isdisjoint(gap))
-            or len(piece) >= LONG_TEXT
-        ):
-            piece = []
-            pieces.append(piece)
-        piece.append(word)
+    each word (`split_tokens`).
+
+    A piece ends before a word whose gap ends a sentence once it has four words, or at
+    `LONG_TEXT` words. Only the gaps that end a sentence are visited, not every word."""
+    n = len(gaps) - 1  # the words; a final "?" in `read` is in no piece
+    ends = [i for i, gap in enumerate(gaps) if gap != " " and not _PIECE_END.isdisjoint(gap)]
+    ends.append(n)
+    bounds = []
+    start = 0
+    for end in ends:
+        while end - start > LONG_TEXT:
+            bounds.append((start, start + LONG_TEXT))
+            start += LONG_TEXT
+        if end - start >= 4 or (end == n and end > start):
+            bounds.append((start, end))
+            start = end
     # the piece that reads most like danger
-    return clf.most_dangerous([words for words in pieces if words], rules)
+    return clf.most_dangerous(read[:n], bounds, rules)
 
 
 #: How much surer (in logits) the model must be where a rule explained the words away

@@ -107,3 +107,22 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     assert report.recall >= 0.982, report.recall
     assert report.precision >= 0.908, report.precision
     assert report.urgent_recall >= 0.974, report.urgent_recall
+
+
+def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
+    """Words and pairs get rows of a table that is emptied when it fills: emptied in the
+    middle of a text, the rows of its first words would be given to its later ones."""
+    from bot import classifier as module
+
+    texts = [e.text for e in corpus.load("all", devset=False)[:400]]
+    roomy = Classifier.load()
+    monkeypatch.setattr(module, "WORD_CACHE", 400)  # fills every few texts
+    small = Classifier.load()
+    for i, text in enumerate(texts):
+        read = analyse(text)[1]
+        assert np.array_equal(small.logits(read), roomy.logits(read)), text
+        story = analyse(" ".join(texts[i : i + 4]))[1]  # a long story, read by pieces
+        pieces = [(0, len(story) // 2), (len(story) // 2, len(story))]
+        assert np.array_equal(
+            small.most_dangerous(story, pieces, []), roomy.most_dangerous(story, pieces, [])
+        )
