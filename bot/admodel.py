@@ -61,7 +61,8 @@ def feature_key(name: str) -> int:
     """Return the stored key of a feature: a stable 32-bit hash of its name.
 
     The served model holds keys and weights in two small arrays instead of a dictionary of
-    17,000 strings (a few MB less in `serve`); `AdModel` refuses two features with one key.
+    17,000 strings (a few MB less in `serve`); of two trained features with one key the
+    heavier is kept (`AdModel.of_features`), and `AdModel` refuses a file that holds both.
     """
     return zlib.crc32(name.encode("utf-8"))
 
@@ -101,9 +102,20 @@ class AdModel:
         thresholds: dict[str, float],
         meta: dict[str, Any] | None = None,
     ) -> AdModel:
-        """Return a model of named features (as trained)."""
+        """Return a model of named features (as trained).
+
+        Keys are 32-bit hashes, so among tens of thousands of features two may share one
+        (about one chance in four at 47,000 features): the feature that weighs more keeps the key.
+        """
         keys = np.array([feature_key(f) for f in features], dtype=np.uint32)
-        return cls(keys, np.asarray(weights), bias, thresholds, meta, names=list(features))
+        weights = np.asarray(weights)
+        best: dict[int, int] = {}
+        for i, key in enumerate(keys.tolist()):
+            if key not in best or abs(weights[i]) > abs(weights[best[key]]):
+                best[key] = i
+        kept = sorted(best.values())
+        names = [features[i] for i in kept]
+        return cls(keys[kept], weights[kept], bias, thresholds, meta, names=names)
 
     @classmethod
     def load(cls, path: Path = AD_MODEL_PATH) -> AdModel:

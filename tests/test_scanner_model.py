@@ -209,3 +209,17 @@ def test_training_again_from_the_repository_gives_the_shipped_model(tmp_path):
     assert np.array_equal(again.keys, shipped.keys)
     assert (again.raise_at, again.quiet_below) == (shipped.raise_at, shipped.quiet_below)
     assert np.allclose(again.values, shipped.values, atol=1e-3)
+
+
+def test_two_trained_features_with_one_key_keep_the_heavier():
+    # Keys are 32-bit CRCs: among ~47,000 features two may share one (these two do), and
+    # training must not fail on that; the feature that weighs more keeps the key.
+    from bot.admodel import AdModel, feature_key
+
+    a, b = "w:x29685295", "w:x32060020"
+    assert feature_key(a) == feature_key(b)
+    thresholds = {"raise": 0.5, "quiet": 0.1}
+    model = AdModel.of_features([a, "w:other", b], np.array([0.5, 1.0, -2.0]), 0.0, thresholds)
+    assert len(model.keys) == 2
+    assert sorted(model.values.tolist()) == [-2.0, 1.0]
+    assert sorted(model.names) == sorted(["w:other", b])
