@@ -1066,10 +1066,16 @@ def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, te
             "atlyginimo.",
             "deductions",
         ),
+        ("We pay for your flight, you pay the visa fee of 300 euro.", "fee"),
+        (
+            "Darbo sutartį pasirašysite atvykę į Padborgą, Lietuvoje nieko pasirašyti nereikia.",
+            "off_the_books",
+        ),
+        ("Жильё есть. Первые 2 недели работаете бесплатно.", "wages_withheld"),
     ],
 )
 def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
-    # wordings new writers used for red flags (batches 13-16, dev parts), in four languages
+    # wordings new writers used for red flags (batches 13-18, dev parts), in four languages
     assert flag in scanner.scan(text).ids
 
 
@@ -1141,45 +1147,35 @@ def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
             "AgriPath UK Ltd: стоимость визы и перелёта возмещает работодатель.",
             {"photos_requested", "deductions", "fee"},
         ),
+        ("We do not charge registration fees or placement fees.", {"fee"}),
+        ("Relocation: we pay your Health and Care Worker visa fee and your flight.", {"fee"}),
+        (
+            "Комната в общежитии — 380 € в месяц со всеми расходами, первые 3 месяца бесплатно.",
+            {"wages_withheld"},
+        ),
+        ("Роботодавець: Moravia Machinery a.s., Брно. 32 000 Kč брутто на місяць.", {"no_company"}),
+        ("Apply on our careers page freshcart.example/careers, 30 hours a week.", {"no_company"}),
+        ("We never charge workers any recruitment, placement or registration fee.", {"fee"}),
+        (
+            "Вознаграждение агентства оплачивает работодатель; залогов и сборов с кандидатов нет.",
+            {"fee"},
+        ),
+        ("Hanbit Heavy Industries, Geoje: ship welders, ₩3,300,000 a month.", {"no_company"}),
+        ("Национальное агентство занятости объявляет набор строителей в Израиль.", {"no_company"}),
+        ("Baristas at a café, £12.90/h. DM us or drop by with your CV!", {"messenger_only"}),
+        (
+            "Склад у Познані: 5 900 zł брутто (мінімальна в Польщі у 2026 — 4 806 zł).",
+            {"pay_below"},
+        ),
     ],
 )
 def test_sound_wordings_raise_none_of_these_flags(scanner, text, flags):
     # a year after "visa", a flat's rent, the state's visa fee, a skilled salary, a price,
     # a commission the employer pays, a priced or agreed deduction, a denied photo request
+    # (batches 13-18, dev parts), and batches 17-18's: a denial over a list of fees, a fee
+    # the employer pays back, a free room, an employer named by a label, a careers page, a
+    # shipyard or a public agency, a way in person, the statutory minimum quoted by the pay
     assert not flags & set(scanner.scan(text).ids)
-
-
-# Batch 17's dev part (issue 14): sound ads that had raised a flag, and a risky one missed.
-@pytest.mark.parametrize(
-    "text, quiet",
-    [
-        ("We do not charge registration fees or placement fees.", "fee"),
-        ("Relocation: we pay your Health and Care Worker visa fee and your flight.", "fee"),
-        (
-            "Комната в общежитии — 380 € в месяц со всеми расходами, первые 3 месяца бесплатно.",
-            "wages_withheld",
-        ),
-        ("Роботодавець: Moravia Machinery a.s., Брно. 32 000 Kč брутто на місяць.", "no_company"),
-        ("Apply on our careers page freshcart.example/careers, 30 hours a week.", "no_company"),
-    ],
-)
-def test_batch_17_sound_wordings_raise_no_flag(scanner, text, quiet):
-    assert quiet not in scanner.scan(text).ids
-
-
-@pytest.mark.parametrize(
-    "text, flag",
-    [
-        ("We pay for your flight, you pay the visa fee of 300 euro.", "fee"),
-        (
-            "Darbo sutartį pasirašysite atvykę į Padborgą, Lietuvoje nieko pasirašyti nereikia.",
-            "off_the_books",
-        ),
-        ("Жильё есть. Первые 2 недели работаете бесплатно.", "wages_withheld"),
-    ],
-)
-def test_batch_17_risky_neighbours_still_raise_their_flag(scanner, text, flag):
-    assert flag in scanner.scan(text).ids
 
 
 @pytest.mark.parametrize(
@@ -1213,25 +1209,6 @@ def test_a_pasted_table_or_a_run_of_punctuation_does_not_stall_the_scanner(scann
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-
-
-# Batch 18's dev part (issue 14): sound wordings that had raised a flag.
-@pytest.mark.parametrize(
-    "text, quiet",
-    [
-        ("We never charge workers any recruitment, placement or registration fee.", "fee"),
-        (
-            "Вознаграждение агентства оплачивает работодатель; залогов и сборов с кандидатов нет.",
-            "fee",
-        ),
-        ("Hanbit Heavy Industries, Geoje: ship welders, ₩3,300,000 a month.", "no_company"),
-        ("Национальное агентство занятости объявляет набор строителей в Израиль.", "no_company"),
-        ("Baristas at a café, £12.90/h. DM us or drop by with your CV!", "messenger_only"),
-        ("Склад у Познані: 5 900 zł брутто (мінімальна в Польщі у 2026 — 4 806 zł).", "pay_below"),
-    ],
-)
-def test_batch_18_sound_wordings_raise_no_flag(scanner, text, quiet):
-    assert quiet not in scanner.scan(text).ids
 
 
 def test_a_guaranteed_minimum_far_above_the_pay_is_still_too_good():
