@@ -79,11 +79,11 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 26 and clean-22 (dialogs/signals/corpus/pending/, new writers, never trained on,
+    # Batch 27 and clean-23 (dialogs/signals/corpus/pending/, new writers, never trained on,
     # never read for tuning) are the unseen measure of the shipped model. On the 600
-    # phone-typed messages: recall 0.953, precision 0.961, urgent recall 0.913, category
-    # recall 0.875 (aims 0.95 / 0.92 / 0.95 / 0.80: urgency short). On the 300 well-formed
-    # ones: 0.983 / 0.894 / 0.974 (aims 0.97 / 0.95 / 1.0: precision and urgency short).
+    # phone-typed messages: recall 0.922, precision 0.940, urgent recall 0.965, category
+    # recall 0.872 (aims 0.95 / 0.92 / 0.95 / 0.80: recall short). On the 300 well-formed
+    # ones: 0.961 / 0.879 / 1.000 (aims 0.97 / 0.95 / 1.0: recall and precision short).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -94,19 +94,19 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         paths = sorted((corpus.CORPUS_DIR / "pending").glob(pattern))
         return [ex for path in paths for ex in corpus.read_file(path)]
 
-    phone = pending("*-26.yaml")
+    phone = pending("*-27.yaml")
     assert len(phone) == 600
     report = evaluate(detector, phone)
-    assert report.recall >= 0.952, report.recall
-    assert report.precision >= 0.960, report.precision
-    assert report.urgent_recall >= 0.912, report.urgent_recall
-    assert report.category_recall >= 0.874, report.category_recall
-    clean = pending("clean-22-*.yaml")
+    assert report.recall >= 0.921, report.recall
+    assert report.precision >= 0.939, report.precision
+    assert report.urgent_recall >= 0.964, report.urgent_recall
+    assert report.category_recall >= 0.871, report.category_recall
+    clean = pending("clean-23-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
-    assert report.recall >= 0.982, report.recall
-    assert report.precision >= 0.893, report.precision
-    assert report.urgent_recall >= 0.973, report.urgent_recall
+    assert report.recall >= 0.960, report.recall
+    assert report.precision >= 0.878, report.precision
+    assert report.urgent_recall >= 0.999, report.urgent_recall
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
