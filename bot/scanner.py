@@ -449,6 +449,13 @@ def _flag(raw: Any, sets: dict[str, Any], index: int) -> _Flag:
 
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f.,']\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?(?!\d)"
 _THOUSANDS = r"(?:\s?(?:k|тыс\.?|тис\.?|tukst\.?)(?![^\W\d_]))"
+# millions or billions after a number ("a system that moves ~€40m a day", "оборот 5 млн €"):
+# a turnover or a budget, never a wage
+_MILLIONS = re.compile(
+    r"\s?(?:m|mn|mln|million\w*|bn|billion\w*|млн|млрд|mlrd|milijon\w*|milijard\w*|мільйон\w*|"
+    r"миллион\w*|мільярд\w*|миллиард\w*)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 _RANGE = r"(?:-|–|—|до|iki|to|till)"
 
 
@@ -850,17 +857,22 @@ class Scanner:
         # the minimum per month or week is for full time: a part-time post's monthly pay
         # is not compared with it (pay per hour still is)
         part_time = pay.part_time is not None and _first(pay.part_time, folded, starts)
+        # an ad that states its pay per year may give a second figure without the period
+        # ("£31,049 – £37,796 per annum … as a Band 4 (£27,485 – £30,162)")
+        annual = any(a.period == "year" for a in amounts)
         result: dict[str, tuple[int, int]] = {}
         for amount in amounts:
             span = (amount.start, amount.end)
-            verdict = self._judge(amount, mentioned, skilled)
+            verdict = self._judge(amount, mentioned, skilled, annual)
             if verdict == "pay_below" and part_time and amount.period != "hour":
                 verdict = None
             if verdict and verdict not in result:
                 result[verdict] = span
         return result
 
-    def _judge(self, amount: _Amount, mentioned: list[_Country], skilled: bool) -> str | None:
+    def _judge(
+        self, amount: _Amount, mentioned: list[_Country], skilled: bool, annual: bool = False
+    ) -> str | None:
         pay = self.pay
         # the countries named that pay in this currency ("bus from Vilnius" does not make
         # an hourly rate in zł Lithuanian); else the currency's own country (£: the UK)
@@ -875,7 +887,7 @@ class Scanner:
         period = amount.period
         inferred = False
         if period is None and comparable:
-            period, inferred = self._infer_period(amount, candidates[0]), True
+            period, inferred = self._infer_period(amount, candidates[0], annual), True
         if period is None:
             return None
         if amount.currency == "EUR" and not skilled:
@@ -941,8 +953,9 @@ class Scanner:
                 return False
         return True
 
-    def _infer_period(self, amount: _Amount, country: _Country) -> str | None:
-        """Guess hour or month for an amount with no period: whichever is nearer the minimum."""
+    def _infer_period(self, amount: _Amount, country: _Country, annual: bool = False) -> str | None:
+        """Guess hour or month for an amount with no period: whichever is nearer the minimum
+        (or a year, nearest the minimum for a year, when the ad states other pay per year)."""
         hourly = country.minimum("hour", self.today)
         monthly = country.minimum("month", self.today)
         if hourly is None and monthly is None:
@@ -952,6 +965,10 @@ class Scanner:
         value = amount.high
         as_hour = abs(math.log(value / hourly))
         as_month = abs(math.log(value / monthly))
+        if annual:
+            yearly = monthly * self.pay.hours["year"] / self.pay.hours["month"]
+            if abs(math.log(value / yearly)) < min(as_hour, as_month):
+                return "year"
         return "hour" if as_hour < as_month else "month"
 
     def _amounts(self, folded: str, starts: list[int]) -> Iterator[_Amount]:
@@ -974,6 +991,8 @@ class Scanner:
             a = _number(m.group("a"), bool(m.group("ka")))
             b = _number(m.group("b"), bool(m.group("kb"))) if m.group("b") else None
             if currency is None or a is None or a <= 0:
+                continue
+            if any(m.group(g) and _MILLIONS.match(folded, m.end(g)) for g in ("a", "b")):
                 continue
             low, high = (a, b) if b is not None and b >= a else (a, a)
             start, end = m.span()
