@@ -808,7 +808,8 @@ class Detector:
         if not candidates & kinds["signal"]:  # the usual case: nothing that could raise an alarm
             return parts, infos, counts, lang, []
 
-        layout = _Layout(parts[0::2], infos, EMOJI.search(text) is not None)
+        layout_gaps = parts[0::2]
+        layout = _Layout(layout_gaps, infos, EMOJI.search(text) is not None)
         if len(infos) * candidates.bit_count() > ALL_SLOTS:
             layout.slots = self._all_slots(candidates, infos)
         sentence, clause = layout.sentence, layout.clause
@@ -871,7 +872,14 @@ class Detector:
                 why = self._questioned(first, last, cues, layout)
                 reported = why == _REPORTED
                 why = "" if reported else why
-            if not why and not urgent and not reported and cues["resolved"]:
+            # an urgent match is settled only when it is someone's words in quotes ("she
+            # wrote they are «kept like in a prison». I called: she meant the strict rota")
+            if (
+                not why
+                and not reported
+                and cues["resolved"]
+                and (not urgent or _quoted(layout_gaps, last))
+            ):
                 if settled is None:
                     settled = self._settled(cues["resolved"], layout, infos, found)
                 why = next((cue for where, cue in settled if where > sentence[last]), "")
@@ -1033,6 +1041,27 @@ def _numbers(mask: int) -> list[int]:
         numbers.append(low.bit_length() - 1)
         mask ^= low
     return numbers
+
+
+_OPEN_QUOTES = frozenset("«„")
+_CLOSE_QUOTES = frozenset("»")
+_BOTH_QUOTES = frozenset("\"“”'‘’")
+
+
+def _quoted(gaps: list[str], last: int) -> bool:
+    """Whether the match that ends at word `last` stands in quotation marks (`gaps[i]` is
+    the text before word i): someone else's words, told by the writer ("he wrote they are
+    «kept locked in»"; a pronoun before the marks may belong to the match)."""
+    inside = False
+    for gap in gaps[: last + 1]:
+        for ch in gap:
+            if ch in _OPEN_QUOTES:
+                inside = True
+            elif ch in _CLOSE_QUOTES:
+                inside = False
+            elif ch in _BOTH_QUOTES:
+                inside = not inside
+    return inside
 
 
 class _Layout:

@@ -11,6 +11,8 @@ same `dialogs/signals/model.npz` on every machine. The steps:
    rule explained a match away), so the model learns how far to trust each rule.
 2. Fit one L2 logistic regression per output: danger on every message, the eleven
    categories and urgency on the dangerous ones (they are read only once there is danger).
+   A message the rules found something in is also learnt as if they had not, at half
+   weight (`RULE_DROPOUT`), so that the words alone carry danger the rules do not know.
 3. Choose each output's threshold on out-of-fold predictions (5 folds, each holding out
    whole batches), so that the thresholds are fitted to writers the model has not read:
    danger and urgent for the most recall at a precision floor of the whole detector
@@ -61,6 +63,14 @@ SEED = 13
 DANGER_PRECISION = 0.95
 URGENT_PRECISION = 0.5
 URGENT_GRID = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+#: Each message with a rule feature on is learnt a second time, with this weight, as if the
+#: rules had found nothing: the text features must then carry the danger on their own, as
+#: they must for a writer whose wording no rule knows (0 turns it off). Out of fold (batches
+#: held out whole, 30,300 messages) 0.5 read recall 0.977 against 0.974 at the same precision
+#: floor and urgent recall 0.982 against 0.978 with fewer false urgent; on batch 26 and
+#: clean-22, never trained on by either, 0.972/0.954 and 1.000/0.905 against 0.969/0.961
+#: and 0.994/0.913 (recall / precision).
+RULE_DROPOUT = 0.5
 #: Weights smaller than this for every output are dropped from the stored model.
 PRUNE = 0.02
 
@@ -76,9 +86,21 @@ def labels(examples: list[corpus.Example]) -> np.ndarray:
     return y
 
 
-def fit(x, y: np.ndarray):
-    """Fit one logistic regression per output; return (weights, bias)."""
+def fit(x, y: np.ndarray, rule_columns: int = 0):
+    """Fit one logistic regression per output; return (weights, bias).
+
+    `rule_columns`: how many last columns are the rules' features (see `RULE_DROPOUT`).
+    """
     from sklearn.linear_model import LogisticRegression
+
+    weight = np.ones(x.shape[0])
+    if rule_columns and RULE_DROPOUT:
+        ruled = np.flatnonzero(x[:, -rule_columns:].getnnz(axis=1))
+        bare = x[ruled].tolil()
+        bare[:, -rule_columns:] = 0
+        x = sparse.vstack([x, bare.tocsr()]).tocsr()
+        y = np.concatenate([y, y[ruled]])
+        weight = np.concatenate([weight, np.full(len(ruled), RULE_DROPOUT)])
 
     weights = np.zeros((x.shape[1], y.shape[1]), dtype=np.float64)
     bias = np.zeros(y.shape[1], dtype=np.float64)
@@ -95,13 +117,15 @@ def fit(x, y: np.ndarray):
         model = LogisticRegression(
             C=C, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=SEED
         )
-        model.fit(x[rows], target)
+        model.fit(x[rows], target, sample_weight=weight[rows])
         weights[:, k] = model.coef_[0]
         bias[k] = model.intercept_[0]
     return weights, bias
 
 
-def out_of_fold(x, y: np.ndarray, groups: list[str], folds: int = FOLDS) -> np.ndarray:
+def out_of_fold(
+    x, y: np.ndarray, groups: list[str], folds: int = FOLDS, rule_columns: int = 0
+) -> np.ndarray:
     """Return probabilities for every training message from models that did not see it.
 
     The folds hold out whole batches (`groups`): a batch is one writer's way of writing,
@@ -123,7 +147,7 @@ def out_of_fold(x, y: np.ndarray, groups: list[str], folds: int = FOLDS) -> np.n
         split = rows.split(rest, y[rest, 0] * 2 + y[rest, -1])
     for train, held in split:
         train, held = np.concatenate([rest[train], always]), rest[held]
-        weights, bias = fit(x[train], y[train])
+        weights, bias = fit(x[train], y[train], rule_columns)
         z = x[held] @ weights + bias
         probs[held] = 1 / (1 + np.exp(-z))
     return probs
@@ -267,7 +291,7 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
     x, names, scales, found = features(examples)
     y = labels(examples)
     log(f"{len(examples)} messages, {x.shape[1]} features")
-    probs = out_of_fold(x, y, [ex.batch for ex in examples])
+    probs = out_of_fold(x, y, [ex.batch for ex in examples], rule_columns=len(RULE_FEATURES))
     # thresholds and the report from the corpus messages alone (see `features`), on the
     # natural mix: a batch that over-samples one kind (`sampled: true`) only teaches
     fresh = np.array([ex.batch != "devset" and not ex.sampled for ex in examples])
@@ -281,7 +305,7 @@ def train(examples: list[corpus.Example], log=print) -> Classifier:
     thresholds[0] = choose_combined(*args, y[fresh, 0] == 1, 0, DANGER_PRECISION, danger_grid)
     thresholds[-1] = choose_combined(*args, y[fresh, -1] == 1, -1, URGENT_PRECISION, URGENT_GRID)
     log(oof_report(kept, found_kept, probs[fresh], thresholds))
-    weights, bias = fit(x, y)
+    weights, bias = fit(x, y, len(RULE_FEATURES))
     weights *= scales[:, None]  # stored with the idf, so serving needs no idf table
     keep = np.abs(weights).max(axis=1) >= PRUNE
     keep[-len(RULE_FEATURES) :] = True

@@ -126,3 +126,26 @@ def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch)
         assert np.array_equal(
             small.most_dangerous(story, pieces, []), roomy.most_dangerous(story, pieces, [])
         )
+
+
+def test_rule_dropout_makes_the_words_carry_danger_the_rules_also_found(monkeypatch):
+    # a word that only ever comes with a rule match: without dropout the rule feature takes
+    # most of the weight, with it the word must also tell danger on its own (a new writer's
+    # wording that no rule knows)
+    from scipy import sparse
+
+    from bot import train
+
+    rng = np.random.default_rng(0)
+    n = 200
+    danger = rng.random(n) < 0.5
+    word = danger & (rng.random(n) < 0.9)  # the word, mostly in dangerous messages
+    noise = rng.random(n) < 0.3
+    rule = danger.copy()  # the rule finds every dangerous one
+    x = sparse.csr_matrix(np.column_stack([word, noise, rule]).astype(float))
+    y = danger.astype(np.int8)[:, None]
+    monkeypatch.setattr(train, "RULE_DROPOUT", 0.0)
+    plain, _ = train.fit(x, y, rule_columns=1)
+    monkeypatch.setattr(train, "RULE_DROPOUT", 0.5)
+    dropped, _ = train.fit(x, y, rule_columns=1)
+    assert dropped[0, 0] > plain[0, 0] + 0.5

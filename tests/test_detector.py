@@ -849,3 +849,32 @@ def test_a_later_sentence_settles_a_worry_even_when_it_opens_with_a_clause_word(
     assert not rules.rules(f"{worry} {settled}").danger
     # a clause word inside the sentence still keeps the worry ("gave it back, BUT only...")
     assert rules.rules(f"{worry} They gave it back, but only after I paid 200 euro.").danger
+
+
+@pytest.mark.parametrize(
+    ("quoted", "settled"),
+    [
+        (
+            "Сын написал, что их «держат взаперти».",
+            "Я позвонила, и оказалось, что он имел в виду строгие правила на складе.",
+        ),
+        (
+            "Brat napysav, shcho yikh 'ne vypuskayut z taboru'.",
+            "Naступного дня все з'ясувалося.",
+        ),
+        ("Draugė rašė, kad ją „užrakino bute“.", "Paskambinau: ji turėjo omenyje griežtą grafiką."),
+    ],
+)
+def test_someone_elses_words_in_quotes_can_be_settled_later_even_when_urgent(
+    quoted: str, settled: str
+) -> None:
+    rules = Detector.load()
+    worry = rules.rules(quoted)
+    assert worry.danger and worry.urgent
+    assert not rules.rules(f"{quoted} {settled}").danger
+    # the same words told as the writer's own, without quotes, stay urgent: a settling
+    # sentence never explains away a danger to life or liberty that is not someone's words
+    plain = (
+        quoted.replace("«", "").replace("»", "").replace("'", "").replace("„", "").replace("“", "")
+    )
+    assert rules.rules(f"{plain} {settled}").urgent
