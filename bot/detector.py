@@ -1050,8 +1050,10 @@ _BOTH_QUOTES = frozenset("\"“”'‘’")
 
 def _quoted(gaps: list[str], last: int) -> bool:
     """Whether the match that ends at word `last` stands in quotation marks (`gaps[i]` is
-    the text before word i): someone else's words, told by the writer ("he wrote they are
-    «kept locked in»"; a pronoun before the marks may belong to the match)."""
+    the text before word i), or runs into them: someone else's words, told by the writer
+    ("he wrote they are «kept locked in»", "the teacher holds them «hostage»")."""
+    if last + 1 < len(gaps) and not _OPEN_QUOTES.isdisjoint(gaps[last + 1]):
+        return True
     inside = False
     for gap in gaps[: last + 1]:
         for ch in gap:
