@@ -846,19 +846,25 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: the ad model retrained with their dev ads (kept: it is what `make train` makes from the
 #: repository) reads one b16 risky test ad fewer (b1-b18's 272/285, b1-b17's 253/266,
 #: b1-b16's 231/241; guards lowered to what is measured) and one b19 sound test ad more.
+#: Batches 21 (en, lt) and 22 (ru, uk), two new writers with many small employers' short
+#: posts (before any tuning 29/30 and 29/30 risky flagged, 18/30 and 22/30 sound quiet),
+#: brought it to 314/328 and 262/302; the rules from their dev parts read 314/328 and
+#: 266/302, b1-b20's 295/308 and 252/284 (three sound ads more), the same with the ad model
+#: retrained with their dev ads (kept).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 295 / 308
-TEST_PART_SOUND_QUIET = 249 / 284
-TEST_PART_B1_B18 = (272 / 285, 232 / 265)
-TEST_PART_B1_B17 = (253 / 266, 220 / 247)
-TEST_PART_B1_B16 = (231 / 241, 202 / 223)
-TEST_PART_B1_B15 = (212 / 221, 187 / 206)
-TEST_PART_B1_B14 = (193 / 201, 166 / 182)
-TEST_PART_B1_B13 = (177 / 185, 152 / 163)
-TEST_PART_B1_B12 = (152 / 157, 139 / 149)
-TEST_PART_B1_B11_B12 = (131 / 135, 130 / 139)
-TEST_PART_B1_B10 = (116 / 118, 113 / 120)
+TEST_PART_RISKY_FLAGGED = 314 / 328
+TEST_PART_SOUND_QUIET = 266 / 302
+TEST_PART_B1_B20 = (295 / 308, 252 / 284)
+TEST_PART_B1_B18 = (272 / 285, 234 / 265)
+TEST_PART_B1_B17 = (253 / 266, 221 / 247)
+TEST_PART_B1_B16 = (231 / 241, 203 / 223)
+TEST_PART_B1_B15 = (212 / 221, 188 / 206)
+TEST_PART_B1_B14 = (193 / 201, 167 / 182)
+TEST_PART_B1_B13 = (177 / 185, 153 / 163)
+TEST_PART_B1_B12 = (152 / 157, 140 / 149)
+TEST_PART_B1_B11_B12 = (131 / 135, 131 / 139)
+TEST_PART_B1_B10 = (116 / 118, 114 / 120)
 TEST_PART_B1_B9 = (97 / 97, 96 / 100)
 TEST_PART_B1_B8 = (76 / 76, 85 / 89)
 TEST_PART_B1_B7 = (63 / 63, 69 / 73)
@@ -872,8 +878,9 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    newest = {"b19", "b20"}
+    newest = {"b19", "b20", "b21", "b22"}
     for newer, (risky, sound) in (
+        ({"b21", "b22"}, TEST_PART_B1_B20),
         (newest, TEST_PART_B1_B18),
         ({"b18"} | newest, TEST_PART_B1_B17),
         ({"b17", "b18"} | newest, TEST_PART_B1_B16),
@@ -1140,13 +1147,46 @@ def test_a_salary_paid_into_the_workers_own_account_is_no_money_mule(scanner, te
         ("Atvyksite pagal bevizį režimą, darbo leidimą sutvarkysime vietoje.", "tourist_visa"),
         ("Въезд по безвизу, на месте поможем с документами.", "tourist_visa"),
         ("Їдете по безвізу, на місці допоможемо з документами.", "tourist_visa"),
+        (
+            "Program cost: language course and job matching – USD 2,500, payable in two "
+            "instalments before your visa application is filed.",
+            "fee",
+        ),
+        (
+            "On arrival your passport or ID card is handed to our site coordinator, who keeps "
+            "it for the whole contract.",
+            "passport_kept",
+        ),
+        (
+            "Prieš išvykstant visi kandidatai privalo baigti mūsų partnerio saugos kursus – 350 €.",
+            "fee",
+        ),
+        (
+            "Before you travel all candidates must complete our partner's safety course – £350.",
+            "fee",
+        ),
+        ("Стоимость пакета документов — 390 €, оплачивается до подачи документов.", "fee"),
+        ("Вартість пакета документів — 390 €, оплачується до подачі документів.", "fee"),
+        ("Билет оплачивает работодатель, сумма вычитается из первой зарплаты.", "pay_back_later"),
+        ("Квиток оплачує роботодавець, сума вираховується з першої зарплати.", "pay_back_later"),
+        (
+            "Atvykstate su paprasta turistine eVisitor viza ir darbą pradedate iš karto.",
+            "tourist_visa",
+        ),
+        (
+            "Pirmosios 4 savaitės – bandomasis laikotarpis: jo metu atlyginimas nemokamas.",
+            "wages_withheld",
+        ),
     ],
 )
 def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
     # wordings new writers used for red flags (batches 13-20, dev parts), in four languages;
     # batches 19-20's: a sponsorship fee, a night club's drinks percentage, passports collected
     # or held by a captain, a sponsor or a coordinator, a courier told not to ask what he
-    # carries, a visa-free entry to go to work
+    # carries, a visa-free entry to go to work; batches 21-22's: a programme's cost payable
+    # before the visa, a passport handed to a coordinator, a paid course before departure, a
+    # document package's price, a ticket taken from the first salary, an eVisitor tourist
+    # visa, an unpaid trial period
     assert flag in scanner.scan(text).ids
 
 
@@ -1328,6 +1368,78 @@ def test_red_flags_in_recruiters_everyday_words(scanner, text, flag):
             "apmoka darbdavys.",
             {"pay_below"},
         ),
+        # batches 21-22: a messenger on the phone of an employer that names itself
+        (
+            "Agentūra Baltic Staff sp. z o.o., KRAZ 18734. 📞 Ольга +48 XXX XXX XXX (Viber, "
+            "Telegram)",
+            {"messenger_only"},
+        ),
+        (
+            "Агенція Trend Personal s.r.o. Оксана, Viber/WhatsApp +420 XXX XXX XXX",
+            {"messenger_only"},
+        ),
+        (
+            "Sparkle Lane Cleaning Ltd, Cork. Start Monday 🙌 Send us a DM or call Aoife on 08X "
+            "XXX XXXX",
+            {"messenger_only"},
+        ),
+        (
+            "Фирма Trockenbau Seidl GmbH, Мюнхен. Андрей, +49 XXX XXXXXXX (Вайбер)",
+            {"messenger_only"},
+        ),
+        # an urgent heading wrapped in emoji, from an employer that names itself
+        (
+            "🔥СРОЧНО🔥 Гданьск, склад. Агентство Baltic Staff sp. z o.o.",
+            {"urgency", "no_company"},
+        ),
+        (
+            "‼️ТЕРМІНОВО‼️ Вільнюс — водії кат. C. UAB «Baldų logistika» — офіційно.",
+            {"urgency", "no_company"},
+        ),
+        ("⚡URGENT⚡ Kitchen porter, The Red Lion pub, Oxfordshire.", {"urgency"}),
+        # a phone's country code is no price; a denial over a list with commas
+        (
+            "Trasko Personal s.r.o.: EU citizen or valid Czech work permit. 📞 +420 XXX XXX XXX",
+            {"fee"},
+        ),
+        ("Жодних внесків, залогів чи «оплат за місце» ми не беремо.", {"fee"}),
+        ("Никаких взносов, залогов или «оплаты за место» мы не берём.", {"fee"}),
+        # employers named in their own way
+        (
+            "Ieškome auklės mūsų 2 metų dukrytei Antakalnyje, 8,50–9 €/val. Rašykite žinutę – "
+            "Eglė, +370 6XX XXXXX",
+            {"no_company"},
+        ),
+        (
+            "Nanny job: looking for a nanny for our 3-year-old son in Dublin, €15 an hour. Call "
+            "Sinead 08X XXX XXXX",
+            {"no_company"},
+        ),
+        (
+            "Работа на клубнике, с 20 мая. Хозяйство Марека Ковальского, 32 zł брутто/час. "
+            "Звонить Ане: +48 XXX XXX XXX",
+            {"no_company"},
+        ),
+        (
+            "Ярмарок вакансій у Лейпцигу: Jobcenter Leipzig та Агентство з праці запрошують. "
+            "Вхід вільний.",
+            {"no_company"},
+        ),
+        (
+            "Heatherbank Live-in Care is registered with the Care Inspectorate. Live-in care "
+            "work, call 0131 XXX XXXX.",
+            {"no_company"},
+        ),
+        # pay judged for the work: months of experience, CSCS cards, travel paid up to a sum
+        (
+            "Live-in carers, Scotland: £1,050–£1,260 per week. At least 6 months of care "
+            "experience. Travel paid, up to £150 per rotation. Heatherbank Care Ltd.",
+            {"pay_above"},
+        ),
+        (
+            "Groundworkers, Reading: £150–£180 a day, CSCS card essential. Smith Groundworks Ltd.",
+            {"pay_above"},
+        ),
     ],
 )
 def test_sound_wordings_raise_none_of_these_flags(scanner, text, flags):
@@ -1339,7 +1451,11 @@ def test_sound_wordings_raise_none_of_these_flags(scanner, text, flags):
     # batches 19-20's: fees listed under "the employer pays:", a warning about impostors who
     # ask for money in the employer's name, a monthly service charge, a messenger named to
     # say it is not used, a deduction priced in a separate agreement, millions, budgets and
-    # costs that are no wage, a second salary figure in an ad that pays per year
+    # costs that are no wage, a second salary figure in an ad that pays per year; batches
+    # 21-22's: a messenger on a named employer's phone, an urgent heading in emoji, a phone's
+    # country code, a list of denied fees, a family, a farm's owner, a jobcenter or a care
+    # regulator naming the employer, pay judged with months of experience, construction
+    # cards and travel paid up to a sum
     assert not flags & set(scanner.scan(text).ids)
 
 
