@@ -808,8 +808,8 @@ class Detector:
         if not candidates & kinds["signal"]:  # the usual case: nothing that could raise an alarm
             return parts, infos, counts, lang, []
 
-        layout_gaps = parts[0::2]
-        layout = _Layout(layout_gaps, infos, EMOJI.search(text) is not None)
+        gaps = parts[0::2]
+        layout = _Layout(gaps, infos, EMOJI.search(text) is not None)
         if len(infos) * candidates.bit_count() > ALL_SLOTS:
             layout.slots = self._all_slots(candidates, infos)
         sentence, clause = layout.sentence, layout.clause
@@ -878,7 +878,7 @@ class Detector:
                 not why
                 and not reported
                 and cues["resolved"]
-                and (not urgent or _quoted(layout_gaps, last))
+                and (not urgent or _quoted(gaps, last))
             ):
                 if settled is None:
                     settled = self._settled(cues["resolved"], layout, infos, found)

@@ -96,9 +96,11 @@ def fit(x, y: np.ndarray, rule_columns: int = 0):
     weight = np.ones(x.shape[0])
     if rule_columns and RULE_DROPOUT:
         ruled = np.flatnonzero(x[:, -rule_columns:].getnnz(axis=1))
-        bare = x[ruled].tolil()
-        bare[:, -rule_columns:] = 0
-        x = sparse.vstack([x, bare.tocsr()]).tocsr()
+        words_only = np.ones(x.shape[1])
+        words_only[-rule_columns:] = 0
+        bare = x[ruled] @ sparse.diags(words_only)
+        bare.eliminate_zeros()
+        x = sparse.vstack([x, bare]).tocsr()
         y = np.concatenate([y, y[ruled]])
         weight = np.concatenate([weight, np.full(len(ruled), RULE_DROPOUT)])
 
