@@ -479,10 +479,16 @@ class Classifier:
         return coef @ self._table.take(rows + extra, axis=0)
 
     def most_dangerous(
-        self, folded: list[str], pieces: list[tuple[int, int]], rules: list[int]
+        self,
+        folded: list[str],
+        pieces: list[tuple[int, int]],
+        rules: list[int],
+        whole_share: float = 0.0,
     ) -> np.ndarray:
         """Return the `logits` of the piece `folded[a:b]` whose danger score is highest (the
-        first such), for the pieces (a, b) of a long text.
+        first such), for the pieces (a, b) of a long text; with `whole_share`, that share of
+        the way towards `logits(folded, rules)`, the whole text's scores, computed from the
+        same lookups (a piece never reaches a word after the last piece, such as "?").
 
         Each word and word pair is looked up once for the whole text (in C, `map`), and the
         pieces' danger scores and feature counts are differences of running sums, so the
@@ -525,7 +531,14 @@ class Classifier:
                 rows += [found[0] for found in pairs[a : b - 1] if found[0]]
                 coef = self._coefficients(len(rows), len(extra), count)
                 scores.append(coef @ table.take(rows + extra, axis=0))
-        return max(scores, key=lambda z: z[0])
+        best = max(scores, key=lambda z: z[0])
+        if not whole_share:
+            return best
+        rows = [found[0] for found in words if found[0]]
+        rows += [found[0] for found in pairs if found[0]]
+        count = max(len(folded) - 1 + word_count[-1], NORM_FLOOR)
+        whole = self._coefficients(len(rows), len(extra), count) @ table.take(rows + extra, axis=0)
+        return best + whole_share * (whole - best)
 
     def _danger_of(self, extra: list[int]) -> float:
         """Return the bias's and the rule features' share of the danger score."""

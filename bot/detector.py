@@ -1310,9 +1310,7 @@ def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]
         if end - start >= 4 or (end == n and end > start):
             bounds.append((start, end))
             start = end
-    piece = clf.most_dangerous(read[:n], bounds, rules)
-    whole = clf.logits(read, rules)
-    return whole + LONG_PIECE_SHARE * (piece - whole)
+    return clf.most_dangerous(read, bounds, rules, whole_share=1.0 - LONG_PIECE_SHARE)
 
 
 #: How much surer (in logits) the model must be where a rule explained the words away

@@ -130,6 +130,23 @@ def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch)
         )
 
 
+def test_a_long_text_is_read_as_a_whole_and_by_its_most_alarming_sentence():
+    # `whole_share` moves the most alarming piece's scores towards the whole text's, which
+    # come from the same lookups: all the way, they are `logits` of the whole text
+    clf = Classifier.load()
+    texts = [e.text for e in corpus.load("all", devset=False)[:200]]
+    for i in range(0, 200, 8):
+        story = analyse(" ".join(texts[i : i + 8]) + " ?")[1]
+        pieces = [(0, len(story) // 3), (len(story) // 3, len(story) - 1)]  # "?" in none
+        best = clf.most_dangerous(story, pieces, [1])
+        whole = clf.logits(story, [1])
+        assert np.allclose(
+            clf.most_dangerous(story, pieces, [1], whole_share=1.0), whole, atol=1e-5
+        )
+        blend = clf.most_dangerous(story, pieces, [1], whole_share=0.7)
+        assert np.allclose(blend, best + 0.7 * (whole - best), atol=1e-5)
+
+
 def test_rule_dropout_makes_the_words_carry_danger_the_rules_also_found(monkeypatch):
     # a word that only ever comes with a rule match: without dropout the rule feature takes
     # most of the weight, with it the word must also tell danger on its own (a new writer's
