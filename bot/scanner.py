@@ -503,6 +503,10 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
             raise ScannerError(f"{where}.periods.{period}: missing")
         periods[period] = compiled or re.compile(r"(?!x)x")
     not_pay = "|".join(src for src, _, _ in _by_language(raw.get("not_pay"), sets, where))
+    # a rate per piece of work ("за м²", "per kg") right after an amount: no wage to judge
+    if raw.get("per_piece") is not None:
+        pieces = _by_language(raw["per_piece"], sets, f"{where}.per_piece")
+        not_pay = "|".join([not_pay, *(src for src, _, _ in pieces)])
     numbers = {}
     typical = raw.get("typical") or {}
     for key in ("unskilled", "unskilled_sector", "skilled"):
@@ -888,6 +892,16 @@ class Scanner:
         inferred = False
         if period is None and comparable:
             period, inferred = self._infer_period(amount, candidates[0], annual), True
+            # a professional salary written without its period ("Salary £135,000–£160,000 +
+            # share options") is a year's pay where a month of it would be far above even
+            # skilled work there and a year of it is not
+            if (
+                skilled
+                and period == "month"
+                and self._too_good(amount, "month", candidates, skilled)
+                and not self._too_good(amount, "year", candidates, skilled)
+            ):
+                period = "year"
         if period is None:
             return None
         if amount.currency == "EUR" and not skilled:
