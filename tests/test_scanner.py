@@ -920,9 +920,9 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
         assert quiet >= sound - 1e-9, line
 
 
-#: Batch 23's risky dev ads whose written-for flag no rule raises yet: each is flagged by
-#: other signs (19/19 flagged), the classes are left for a round on risky ads (strict: a
-#: rule that raises one shows up here).
+#: Batches 23 and 24's risky dev ads whose written-for flag no rule raises yet: each is
+#: flagged by other signs (19/19 and 11/11 flagged), the classes are left for a round on
+#: risky ads (strict: a rule that raises one shows up here).
 WRITTEN_FOR_NOT_YET = {
     "b23_en_risky_belgium_greenhouse_worked_off",
     "b23_en_risky_germany_meat_deductions",
@@ -935,6 +935,14 @@ WRITTEN_FOR_NOT_YET = {
     "b23_ru_risky_srochno_vyezd_zavtra_translit",
     "b23_uk_risky_lytva_zaproshennia_oplata",
     "b23_uk_risky_chekhiia_80_kron",
+    # batch 24 (11/11 risky dev ads flagged before any tuning, 4/11 by the flag written for)
+    "b24_en_risky_cyprus_massage_studio",
+    "b24_en_risky_dubai_vip_hostess",
+    "b24_en_risky_norway_fish_ticket_worked_off",
+    "b24_en_risky_uk_care_registration_fee",
+    "b24_ru_risky_finlyandiya_yagody_nikomu",
+    "b24_ru_risky_izrail_bilet_vychitaem",
+    "b24_uk_risky_turechchyna_modeli_kupalnyky",
 }
 
 
@@ -943,7 +951,7 @@ WRITTEN_FOR_NOT_YET = {
 )
 def test_a_risky_dev_ad_raises_the_flag_it_was_written_for(scanner, ad, request):
     if ad.id in WRITTEN_FOR_NOT_YET:
-        reason = "batch 23: the written-for flag is not a rule yet (flagged by other signs)"
+        reason = "the written-for flag is not a rule yet (flagged by other signs)"
         request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
     assert set(ad.must) <= set(scanner.scan(ad.text).ids)
 
