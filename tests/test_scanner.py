@@ -855,19 +855,26 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: quiet) brought it to 323/337 and 276/317 with the scanner of batch 22; the rules from its
 #: dev part read 323/337 and 277/317, b1-b22's 314/328 and 267/302 (one sound ad more),
 #: b1-b20's 295/308 and 253/284, the same with the ad model retrained with its dev ads.
+#: Batch 24 (a new writer, en, lt, ru, uk; before any tuning 27/28 risky flagged, 22/32 sound
+#: quiet) brought it to 339/354 and 283/327 with the scanner of batch 23 (b1-b23's
+#: 323/337 and 277/317, measured on `main`); the rules from its dev part read 339/354 and
+#: 284/327, b1-b23's 323/337 and 278/317, b1-b22's 314/328 and 268/302, b1-b18's 272/285 and
+#: 236/265 (older guards raised to what is measured), the same with the ad model retrained
+#: with its dev ads.
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 323 / 337
-TEST_PART_SOUND_QUIET = 277 / 317
-TEST_PART_B1_B22 = (314 / 328, 266 / 302)
-TEST_PART_B1_B20 = (295 / 308, 253 / 284)
-TEST_PART_B1_B18 = (272 / 285, 234 / 265)
-TEST_PART_B1_B17 = (253 / 266, 221 / 247)
-TEST_PART_B1_B16 = (231 / 241, 203 / 223)
-TEST_PART_B1_B15 = (212 / 221, 188 / 206)
-TEST_PART_B1_B14 = (193 / 201, 167 / 182)
-TEST_PART_B1_B13 = (177 / 185, 153 / 163)
-TEST_PART_B1_B12 = (152 / 157, 140 / 149)
+TEST_PART_RISKY_FLAGGED = 339 / 354
+TEST_PART_SOUND_QUIET = 284 / 327
+TEST_PART_B1_B23 = (323 / 337, 277 / 317)
+TEST_PART_B1_B22 = (314 / 328, 268 / 302)
+TEST_PART_B1_B20 = (295 / 308, 254 / 284)
+TEST_PART_B1_B18 = (272 / 285, 236 / 265)
+TEST_PART_B1_B17 = (253 / 266, 223 / 247)
+TEST_PART_B1_B16 = (231 / 241, 205 / 223)
+TEST_PART_B1_B15 = (212 / 221, 190 / 206)
+TEST_PART_B1_B14 = (193 / 201, 169 / 182)
+TEST_PART_B1_B13 = (177 / 185, 155 / 163)
+TEST_PART_B1_B12 = (152 / 157, 141 / 149)
 TEST_PART_B1_B11_B12 = (131 / 135, 131 / 139)
 TEST_PART_B1_B10 = (116 / 118, 114 / 120)
 TEST_PART_B1_B9 = (97 / 97, 96 / 100)
@@ -883,10 +890,11 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    newest = {"b19", "b20", "b21", "b22", "b23"}
+    newest = {"b19", "b20", "b21", "b22", "b23", "b24"}
     for newer, (risky, sound) in (
-        ({"b23"}, TEST_PART_B1_B22),
-        ({"b21", "b22", "b23"}, TEST_PART_B1_B20),
+        ({"b24"}, TEST_PART_B1_B23),
+        ({"b23", "b24"}, TEST_PART_B1_B22),
+        ({"b21", "b22", "b23", "b24"}, TEST_PART_B1_B20),
         (newest, TEST_PART_B1_B18),
         ({"b18"} | newest, TEST_PART_B1_B17),
         ({"b17", "b18"} | newest, TEST_PART_B1_B16),
@@ -920,9 +928,9 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
         assert quiet >= sound - 1e-9, line
 
 
-#: Batch 23's risky dev ads whose written-for flag no rule raises yet: each is flagged by
-#: other signs (19/19 flagged), the classes are left for a round on risky ads (strict: a
-#: rule that raises one shows up here).
+#: Batches 23 and 24's risky dev ads whose written-for flag no rule raises yet: each is
+#: flagged by other signs (19/19 and 11/11 flagged), the classes are left for a round on
+#: risky ads (strict: a rule that raises one shows up here).
 WRITTEN_FOR_NOT_YET = {
     "b23_en_risky_belgium_greenhouse_worked_off",
     "b23_en_risky_germany_meat_deductions",
@@ -935,6 +943,14 @@ WRITTEN_FOR_NOT_YET = {
     "b23_ru_risky_srochno_vyezd_zavtra_translit",
     "b23_uk_risky_lytva_zaproshennia_oplata",
     "b23_uk_risky_chekhiia_80_kron",
+    # batch 24 (11/11 risky dev ads flagged before any tuning, 4/11 by the flag written for)
+    "b24_en_risky_cyprus_massage_studio",
+    "b24_en_risky_dubai_vip_hostess",
+    "b24_en_risky_norway_fish_ticket_worked_off",
+    "b24_en_risky_uk_care_registration_fee",
+    "b24_ru_risky_finlyandiya_yagody_nikomu",
+    "b24_ru_risky_izrail_bilet_vychitaem",
+    "b24_uk_risky_turechchyna_modeli_kupalnyky",
 }
 
 
@@ -943,7 +959,7 @@ WRITTEN_FOR_NOT_YET = {
 )
 def test_a_risky_dev_ad_raises_the_flag_it_was_written_for(scanner, ad, request):
     if ad.id in WRITTEN_FOR_NOT_YET:
-        reason = "batch 23: the written-for flag is not a rule yet (flagged by other signs)"
+        reason = "the written-for flag is not a rule yet (flagged by other signs)"
         request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
     assert set(ad.must) <= set(scanner.scan(ad.text).ids)
 
@@ -1617,3 +1633,88 @@ def test_a_professional_salary_without_a_period_is_a_years_pay(scanner):
         "pay_above"
         in scanner.scan("Warehouse packers, Manchester. Salary £120,000, no experience needed.").ids
     )
+
+
+# --- batch 24's dev part: causes, each with an ad of our own --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Прибирання офісів у Брюсселі, 14,50 €/год брутто. Нідерландська мова не обов'язкова.",
+        "Уборка офисов в Брюсселе, 14,50 €/час брутто. Нидерландский язык не обязателен.",
+        "Biurų valymas Briuselyje, 14,50 €/val. bruto. Nyderlandų kalba nebūtina.",
+    ],
+)
+def test_the_dutch_language_does_not_name_the_netherlands(scanner, text):
+    # Belgium is not in the wage table: the pay is not judged, and not by the Dutch minimum
+    assert "pay_below" not in scanner.scan(text).ids
+
+
+def test_the_netherlands_by_name_is_still_judged(scanner):
+    assert "pay_below" in scanner.scan("Теплиці в Нідерландах, 12,00 €/год брутто.").ids
+
+
+def test_a_deposit_paid_by_an_employer_named_by_what_it_is_is_no_fee(scanner):
+    text = (
+        "Cooks for Harbour View Hotel, Galway. The work permit fee and the first month's "
+        "rent deposit are paid by the hotel. careers@harbourview.example"
+    )
+    assert "fee" not in scanner.scan(text).ids
+    assert "fee" in scanner.scan("Cooks for a hotel. A deposit of €300 is paid by you.").ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Room in a shared house, €95 a week. Key deposit €40, returned when you move out.",
+        "Kambarys bendrabutyje. Užstatas už raktus 40 € grąžinamas išsikraustant.",
+        "Комната в общежитии. Залог за ключи 40 €, возвращается при выезде.",
+        "Кімната в гуртожитку. Застава за ключі 40 €, повертається при виїзді.",
+    ],
+)
+def test_a_refundable_deposit_for_the_keys_is_no_fee(scanner, text):
+    assert "fee" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Užstatas už darbo vietą 200 €, grąžinamas po trijų mėnesių.",
+        "Залог за комнату и ключи 300 €, возвращается через полгода.",
+    ],
+)
+def test_a_deposit_for_anything_but_the_keys_is_still_a_fee(scanner, text):
+    assert "fee" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Житло 550 zł/міс за місце в кімнаті, утримується з зарплати – сума вписана в договір.",
+        "Жильё 550 zł/мес за место в комнате, вычитается из зарплаты – сумма вписана в договор.",
+        "Житло 600 зл/міс., утримується лише за вашою письмовою згодою.",
+    ],
+)
+def test_a_deduction_whose_sum_is_written_into_the_contract_is_agreed(scanner, text):
+    assert "deductions" not in scanner.scan(text).ids
+
+
+def test_the_cyrillic_abbreviation_of_zloty_is_a_currency(scanner):
+    # "25 зл/год" is 25 zł an hour, under the Polish minimum of 2026
+    assert "pay_below" in scanner.scan("Склад у Познані, 25 зл/год брутто, без досвіду.").ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Бармен у клуб, Гданськ. 36 zł/год брутто + чайові (зазвичай 300–450 zł за зміну).",
+        "Бармен в клуб, Гданьск. 36 zł/час брутто + чаевые (обычно 450 zł за смену).",
+        "Bar staff, Gdańsk club. 36 zł an hour gross plus tips (usually 450 zł a shift).",
+        "Barmenai į klubą Gdanske. 36 zł/val. bruto + arbatpinigiai (paprastai 450 zł "
+        "per pamainą).",
+    ],
+)
+def test_tips_are_no_wage(scanner, text):
+    # 450 zł a shift of tips read as a day's wage was far above a barman's pay in Poland
+    assert "pay_above" not in scanner.scan(text).ids
