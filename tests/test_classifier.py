@@ -79,13 +79,13 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 32 and clean-28 (dialogs/signals/corpus/pending/, new writers, never trained on,
+    # Batch 33 and clean-29 (dialogs/signals/corpus/pending/, new writers, never trained on,
     # never read for tuning) are the unseen measure of the shipped model. On the 600
-    # phone-typed messages: recall 0.992, precision 0.952, urgent recall 0.967, category
-    # recall 0.932 (aims 0.95 / 0.92 / 0.95 / 0.80: all met). On the 300 well-formed ones:
-    # 0.994 / 0.896 / 1.000 (aims 0.97 / 0.95 / 1.0: recall and urgency met, precision
-    # short; their writers were asked for the hardest harmless stories: lawful practice that
-    # sounds alarming, worries settled later in the message, idioms without a laugh).
+    # phone-typed messages, whose writers were asked for hyperbole and jokes without a
+    # laugh: recall 0.983, precision 0.904, urgent recall 0.967, category recall 0.918 (aims
+    # 0.95 / 0.92 / 0.95 / 0.80: precision short). On the 300 well-formed ones: 0.994 /
+    # 0.901 / 1.000 (aims 0.97 / 0.95 / 1.0: recall and urgency met, precision short; their
+    # writers were asked for the hardest harmless stories).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -96,18 +96,18 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         paths = sorted((corpus.CORPUS_DIR / "pending").glob(pattern))
         return [ex for path in paths for ex in corpus.read_file(path)]
 
-    phone = pending("*-32.yaml")
+    phone = pending("*-33.yaml")
     assert len(phone) == 600
     report = evaluate(detector, phone)
-    assert report.recall >= 0.991, report.recall
-    assert report.precision >= 0.951, report.precision
+    assert report.recall >= 0.982, report.recall
+    assert report.precision >= 0.903, report.precision
     assert report.urgent_recall >= 0.966, report.urgent_recall
-    assert report.category_recall >= 0.931, report.category_recall
-    clean = pending("clean-28-*.yaml")
+    assert report.category_recall >= 0.917, report.category_recall
+    clean = pending("clean-29-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
     assert report.recall >= 0.993, report.recall
-    assert report.precision >= 0.895, report.precision
+    assert report.precision >= 0.900, report.precision
     assert report.urgent_recall == 1.0, report.urgent_recall
 
 
