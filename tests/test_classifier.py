@@ -79,13 +79,13 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 33 and clean-29 (dialogs/signals/corpus/pending/, new writers, never trained on,
+    # Batch 34 and clean-30 (dialogs/signals/corpus/pending/, new writers, never trained on,
     # never read for tuning) are the unseen measure of the shipped model. On the 600
-    # phone-typed messages, whose writers were asked for hyperbole and jokes without a
-    # laugh: recall 0.983, precision 0.904, urgent recall 0.967, category recall 0.918 (aims
-    # 0.95 / 0.92 / 0.95 / 0.80: precision short). On the 300 well-formed ones: 0.994 /
-    # 0.901 / 1.000 (aims 0.97 / 0.95 / 1.0: recall and urgency met, precision short; their
-    # writers were asked for the hardest harmless stories).
+    # phone-typed messages, whose writers were asked for many hyperboles and dark jokes
+    # without a laugh: recall 0.983, precision 0.912, urgent recall 0.973, category recall
+    # 0.931 (aims 0.95 / 0.92 / 0.95 / 0.80: precision short). On the 300 well-formed ones:
+    # 0.970 / 0.893 / 0.961 (aims 0.97 / 0.95 / 1.0: recall met, precision and urgency
+    # short; their writers were asked for the hardest harmless stories).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -96,19 +96,19 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         paths = sorted((corpus.CORPUS_DIR / "pending").glob(pattern))
         return [ex for path in paths for ex in corpus.read_file(path)]
 
-    phone = pending("*-33.yaml")
+    phone = pending("*-34.yaml")
     assert len(phone) == 600
     report = evaluate(detector, phone)
     assert report.recall >= 0.982, report.recall
-    assert report.precision >= 0.903, report.precision
-    assert report.urgent_recall >= 0.966, report.urgent_recall
-    assert report.category_recall >= 0.917, report.category_recall
-    clean = pending("clean-29-*.yaml")
+    assert report.precision >= 0.911, report.precision
+    assert report.urgent_recall >= 0.972, report.urgent_recall
+    assert report.category_recall >= 0.930, report.category_recall
+    clean = pending("clean-30-*.yaml")
     assert len(clean) == 300
     report = evaluate(detector, clean)
-    assert report.recall >= 0.993, report.recall
-    assert report.precision >= 0.900, report.precision
-    assert report.urgent_recall == 1.0, report.urgent_recall
+    assert report.recall >= 0.969, report.recall
+    assert report.precision >= 0.892, report.precision
+    assert report.urgent_recall >= 0.960, report.urgent_recall
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
