@@ -29,44 +29,17 @@ from scipy import sparse
 
 from bot import corpus
 from bot import train as T
-from bot.classifier import (
-    NORM_FLOOR,
-    OUTPUTS,
-    RULE_FEATURES,
-    Classifier,
-    fold,
-    read_words,
-    text_features,
-)
-from bot.detector import _PIECE_END, LONG_TEXT, combine
-from bot.text import language_of_tokens, token_spans
+from bot.classifier import NORM_FLOOR, OUTPUTS, RULE_FEATURES, Classifier, analyse, text_features
+from bot.detector import LONG_TEXT, combine, sentence_pieces
+from bot.text import split_tokens
 
 SHARES = (1.0, 0.5, 0.3, 0.2, 0.0)
 
 
 def sentences(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """Return the words as the model reads them and the sentence pieces (`_longest`'s)."""
+    """Return the words as the model reads them and the sentence pieces, as served."""
     text = unicodedata.normalize("NFC", text)
-    spans = token_spans(text)
-    gaps, prev = [], 0
-    for _, start, end in spans:
-        gaps.append(text[prev:start])
-        prev = end
-    lang = language_of_tokens([t for t, _, _ in spans])
-    read = read_words([fold(t) for t, _, _ in spans], gaps, lang == "lt")
-    n = len(read)
-    ends = [i for i, gap in enumerate(gaps) if gap != " " and not _PIECE_END.isdisjoint(gap)]
-    bounds, start = [], 0
-    for end in [*ends, n]:
-        while end - start > LONG_TEXT:
-            bounds.append((start, start + LONG_TEXT))
-            start += LONG_TEXT
-        if end - start >= 4 or (end == n and end > start):
-            bounds.append((start, end))
-            start = end
-    if "?" in text:
-        read.append("?")
-    return read, bounds
+    return analyse(text)[1], sentence_pieces(split_tokens(text)[0::2])
 
 
 def packed(bounds: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:

@@ -1290,15 +1290,23 @@ LONG_PIECE_SHARE = 0.3
 
 
 def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]) -> np.ndarray:
-    """Score a long text as a whole and by pieces of whole sentences (at most `LONG_TEXT`
-    words), and blend the whole scores with those of the piece that reads most like danger
+    """Score a long text as a whole and by pieces of whole sentences (`sentence_pieces`),
+    and blend the whole scores with those of the piece that reads most like danger
     (`LONG_PIECE_SHARE`): danger told in one sentence of a long story must not be averaged
     away by the rest of it, and a worry settled in a later sentence must still count.
-    `gaps` are what stands before each word (`split_tokens`).
+    `gaps` are what stands before each word (`split_tokens`); a final "?" in `read` is in
+    no piece."""
+    pieces = sentence_pieces(gaps)
+    return clf.most_dangerous(read, pieces, rules, whole_share=1.0 - LONG_PIECE_SHARE)
+
+
+def sentence_pieces(gaps: list[str]) -> list[tuple[int, int]]:
+    """Return the pieces (first word, end) a long text is scored by, from the gaps before
+    each word and after the last (`split_tokens(text)[0::2]`).
 
     A piece ends before a word whose gap ends a sentence once it has four words, or at
     `LONG_TEXT` words. Only the gaps that end a sentence are visited, not every word."""
-    n = len(gaps) - 1  # the words; a final "?" in `read` is in no piece
+    n = len(gaps) - 1  # the words
     ends = [i for i, gap in enumerate(gaps) if gap != " " and not _PIECE_END.isdisjoint(gap)]
     ends.append(n)
     bounds = []
@@ -1310,7 +1318,7 @@ def _longest(clf: Classifier, gaps: list[str], read: list[str], rules: list[int]
         if end - start >= 4 or (end == n and end > start):
             bounds.append((start, end))
             start = end
-    return clf.most_dangerous(read, bounds, rules, whole_share=1.0 - LONG_PIECE_SHARE)
+    return bounds
 
 
 #: How much surer (in logits) the model must be where a rule explained the words away
