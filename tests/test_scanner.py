@@ -928,9 +928,10 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
         assert quiet >= sound - 1e-9, line
 
 
-#: Batches 23 and 24's risky dev ads whose written-for flag no rule raises yet: each is
-#: flagged by other signs (19/19 and 11/11 flagged), the classes are left for a round on
-#: risky ads (strict: a rule that raises one shows up here).
+#: Batches 23, 24 and 25's risky dev ads whose written-for flag no rule raises yet: each is
+#: flagged by other signs (19/19, 11/11 and 22/22 flagged), the classes are left for a round
+#: on risky ads (strict: a rule that raises one shows up here). Batch 25's rules (massage
+#: work that asks for looks) raise b23's Istanbul and b24's Limassol massage ads.
 WRITTEN_FOR_NOT_YET = {
     "b23_en_risky_belgium_greenhouse_worked_off",
     "b23_en_risky_germany_meat_deductions",
@@ -938,19 +939,23 @@ WRITTEN_FOR_NOT_YET = {
     "b23_lt_risky_vokietija_dokumentu_mokestis",
     "b23_lt_risky_modeliai_nuotraukos",
     "b23_lt_risky_palanga_kisenpinigiai",
-    "b23_ru_risky_stambul_massazh",
     "b23_ru_risky_izrail_dolg_za_perelet",
     "b23_ru_risky_srochno_vyezd_zavtra_translit",
     "b23_uk_risky_lytva_zaproshennia_oplata",
     "b23_uk_risky_chekhiia_80_kron",
     # batch 24 (11/11 risky dev ads flagged before any tuning, 4/11 by the flag written for)
-    "b24_en_risky_cyprus_massage_studio",
     "b24_en_risky_dubai_vip_hostess",
     "b24_en_risky_norway_fish_ticket_worked_off",
     "b24_en_risky_uk_care_registration_fee",
     "b24_ru_risky_finlyandiya_yagody_nikomu",
     "b24_ru_risky_izrail_bilet_vychitaem",
     "b24_uk_risky_turechchyna_modeli_kupalnyky",
+    # batch 25 (22/22 risky dev ads flagged before any tuning, 12/22 by the flag written for;
+    # 21/22 with its rules): "from €3,500 a month in hand" in Germany, the Netherlands and
+    # Belgium; every country named must find pay far above, and in the Netherlands it is
+    # under 1.2 x agency pay (net read as gross) while Belgium has no typical wage, so
+    # `pay_above`, which `easy_money` needs, is not raised
+    "b25_ru_risky_europe_easy_job_high_income",
 }
 
 
@@ -1718,3 +1723,206 @@ def test_the_cyrillic_abbreviation_of_zloty_is_a_currency(scanner):
 def test_tips_are_no_wage(scanner, text):
     # 450 zł a shift of tips read as a day's wage was far above a barman's pay in Poland
     assert "pay_above" not in scanner.scan(text).ids
+
+
+# --- batch 25's dev part: causes, each with an ad of our own --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a line may wrap inside the list
+        "The Trust pays the Certificate of Sponsorship, the visa application fee and\n"
+        "the health surcharge for new nurses.",
+        "Darbdavys apmoka skrydį, draudimą ir vizos mokestį.",
+        "Работодатель оплачивает перелёт, страховку и сбор за визу.",
+        "Роботодавець оплачує переліт, страховку та збір за візу.",
+    ],
+)
+def test_a_fee_in_a_list_the_employer_pays_is_no_fee(scanner, text):
+    assert "fee" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We pay the flight and the housing, you pay the visa fee.",
+        "We pay the flight and the housing; the placement fee is €300.",
+        "Darbdavys apmoka skrydį, o vizos mokestį 200 € mokate jūs.",
+        "Работодатель оплачивает перелёт, а сбор за визу 200 € платите вы.",
+        "Роботодавець оплачує переліт, а збір за візу 200 € платите ви.",
+    ],
+)
+def test_a_fee_after_the_employers_list_that_the_worker_pays_is_still_a_fee(scanner, text):
+    assert "fee" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We reimburse the visa application fee in your first payslip.",
+        "Vizos mokestį kompensuojame su pirmuoju atlyginimu.",
+        "Сбор за визу компенсируем в первой зарплате.",
+        "Збір за візу компенсуємо в першій зарплаті.",
+    ],
+)
+def test_a_fee_the_employer_pays_back_at_once_is_no_fee(scanner, text):
+    assert "fee" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We refund the placement fee after 6 months of work.",
+        "Vizos mokestį grąžiname po 3 mėnesių darbo.",
+        "Сбор за визу возвращаем после 3 месяцев работы.",
+        "Збір за візу повертаємо після 3 місяців роботи.",
+    ],
+)
+def test_a_fee_refunded_only_after_a_term_of_work_is_still_a_fee(scanner, text):
+    assert "fee" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Autoservisas Klaipėdoje ieško automechaniko. Atlyginimas 1 900–2 600 € bruto per mėnesį.",
+        "Автосервис в Клайпеде ищет автослесаря. Зарплата 1 900–2 600 € брутто в месяц.",
+        "Автосервіс у Клайпеді шукає автомеханіка. Зарплата 1 900–2 600 € брутто на місяць.",
+        "Panel beater for a body shop in Klaipėda, Lithuania. Salary €1,900–2,600 gross per month.",
+    ],
+)
+def test_a_trade_named_by_a_compound_word_is_skilled_work(scanner, text):
+    assert "pay_above" not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Automobilių plovykla Klaipėdoje, 2 600 € bruto per mėnesį, patirtis nebūtina.",
+        "Автомойка в Клайпеде, 2 600 € брутто в месяц, опыт не нужен.",
+    ],
+)
+def test_unskilled_work_at_such_pay_is_still_too_good(scanner, text):
+    assert "pay_above" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # a debt repaid, told in the present tense
+        (
+            "Kelionę ir pirmo mėnesio nuomą apmokame mes, o jūs tai grąžinate vėliau.",
+            "pay_back_later",
+        ),
+        (
+            "Билет и жильё оплачивает фирма, а все расходы вы потом возвращаете из заработанного.",
+            "pay_back_later",
+        ),
+        (
+            "Квиток і житло оплачує фірма, а всі витрати ви потім повертаєте з заробленого.",
+            "pay_back_later",
+        ),
+        # the first wages kept as a bond or a guarantee, paid when the contract ends
+        (
+            "Your first month's wages are held as a bond until the end of the season.",
+            "wages_withheld",
+        ),
+        (
+            "Pirmo mėnesio atlyginimas yra garantinis ir išmokamas tik baigus sutartį.",
+            "wages_withheld",
+        ),
+        (
+            "Первая зарплата является гарантийной и выплачивается только при завершении контракта.",
+            "wages_withheld",
+        ),
+        (
+            "Перша зарплата є гарантійною і виплачується лише при завершенні контракту.",
+            "wages_withheld",
+        ),
+        # a charge for ending the contract early
+        (
+            "Leave before the end of the contract and you pay an early termination charge of €400.",
+            "penalties",
+        ),
+        ("Ankstyvo išvykimo mokestis – 300 €.", "penalties"),
+        ("Плата за досрочное расторжение договора – 300 €.", "penalties"),
+        ("Плата за дострокове розірвання договору — 300 €.", "penalties"),
+        # a rule not to tell anyone
+        ("You may not tell anyone where you work, not even your family.", "secrecy"),
+        ("Negalima niekam, net šeimai, sakyti, kur dirbate.", "secrecy"),
+        ("Нельзя никому, даже родным, говорить, где вы работаете.", "secrecy"),
+        ("Не можна нікому, навіть рідним, казати, де ви працюєте.", "secrecy"),
+        # out only with someone of the household, or never alone
+        (
+            "For the first month you leave the house only together with the owner's son.",
+            "confinement",
+        ),
+        ("Do not go out alone for the first month.", "confinement"),
+        ("Išeiti iš namų galima tik kartu su šeimininke.", "confinement"),
+        (
+            "Первые недели выход из дома только вместе с хозяйкой, самостоятельно не выходить.",
+            "confinement",
+        ),
+        ("Вихід з квартири лише разом з господинею, самостійно не виходити.", "confinement"),
+        # massage work for which looks are asked
+        (
+            "Massage therapists wanted for a studio in Dubai: attractive ladies 20-30, "
+            "slim figure.",
+            "sex_work_cover",
+        ),
+        (
+            "Masažuotojos į saloną Dubajuje, patrauklios išvaizdos merginos 20–30 m.",
+            "sex_work_cover",
+        ),
+        ("Массажистки в салон в Дубае, девушки 20–30 лет с приятной внешностью.", "sex_work_cover"),
+        (
+            "Масажистки в салон у Дубаї, дівчата 20–30 років з привабливою зовнішністю.",
+            "sex_work_cover",
+        ),
+        # money passed on, accounts opened for pay
+        (
+            "Приймайте перекази від клієнтів на свою картку і переводьте далі за реквізитами.",
+            "money_mule",
+        ),
+        ("Оплачуємо відкриття нових рахунків — 500 грн за кожен.", "money_mule"),
+        ("Оплачиваем открытие новых счетов — 1 000 грн за каждый.", "money_mule"),
+        ("We pay €50 for every new bank account you open.", "money_mule"),
+        ("Mokame 30 € už kiekvienos naujos banko sąskaitos atidarymą.", "money_mule"),
+    ],
+)
+def test_risky_classes_written_in_other_words_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Жильё 100 € в неделю, вычитается из зарплаты по договору.", "pay_back_later"),
+        ("Ключі від кімнати повертаєте при виїзді.", "pay_back_later"),
+        ("Зарплата гарантована, виплачується щомісяця на ваш рахунок.", "wages_withheld"),
+        ("Зарплата гарантированная, выплачивается каждые две недели.", "wages_withheld"),
+        ("Atlyginimas garantuotas, mokamas kas mėnesį į jūsų sąskaitą.", "wages_withheld"),
+        (
+            "Wages are paid weekly into your own account; safety boots are kept as a bond of €20.",
+            "wages_withheld",
+        ),
+        ("No early termination fee: you may leave with two weeks' notice.", "penalties"),
+        ("Jokio ankstyvo išvykimo mokesčio: galite išeiti įspėję prieš dvi savaites.", "penalties"),
+        ("Без неустойки: можно уволиться, предупредив за две недели.", "penalties"),
+        ("Без неустойки: можна звільнитися, попередивши за два тижні.", "penalties"),
+        ("You must not disclose client data to third parties.", "secrecy"),
+        ("Tell anyone you like about the job: share this ad with friends.", "secrecy"),
+        ("Выход на работу только с медицинской книжкой.", "confinement"),
+        ("Pickers never go into the forest alone: we work in pairs.", "confinement"),
+        (
+            "Massage therapist for a hotel spa. Diploma in massage therapy required. "
+            "Attractive salary and tips.",
+            "sex_work_cover",
+        ),
+        ("We help you open a bank account for your salary.", "money_mule"),
+        ("Допоможемо з відкриттям рахунку в банку для зарплати.", "money_mule"),
+    ],
+)
+def test_sound_wordings_near_these_classes_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
