@@ -861,21 +861,29 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: 284/327, b1-b23's 323/337 and 278/317, b1-b22's 314/328 and 268/302, b1-b18's 272/285 and
 #: 236/265 (older guards raised to what is measured), the same with the ad model retrained
 #: with its dev ads.
+#: Batch 25 (a new writer, en, lt, ru, uk; before any tuning 28/28 risky flagged, 29/32 sound
+#: quiet) brought it to 345/360 and 293/336 with the scanner of batch 24 (b1-b24's 339/354
+#: and 284/327, measured before any change); the rules from its dev part left every test
+#: figure as it was; the ad model retrained with its dev ads (kept: it is what `make train`
+#: makes) reads one b12 risky test ad more: 346/360 and 293/336, b1-b24's 340/354 and
+#: 284/327, b1-b23's 324/337 and 278/317, b1-b12's 153/157 (older guards raised to what is
+#: measured).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 339 / 354
-TEST_PART_SOUND_QUIET = 284 / 327
-TEST_PART_B1_B23 = (323 / 337, 277 / 317)
-TEST_PART_B1_B22 = (314 / 328, 268 / 302)
-TEST_PART_B1_B20 = (295 / 308, 254 / 284)
-TEST_PART_B1_B18 = (272 / 285, 236 / 265)
-TEST_PART_B1_B17 = (253 / 266, 223 / 247)
-TEST_PART_B1_B16 = (231 / 241, 205 / 223)
-TEST_PART_B1_B15 = (212 / 221, 190 / 206)
-TEST_PART_B1_B14 = (193 / 201, 169 / 182)
-TEST_PART_B1_B13 = (177 / 185, 155 / 163)
-TEST_PART_B1_B12 = (152 / 157, 141 / 149)
-TEST_PART_B1_B11_B12 = (131 / 135, 131 / 139)
+TEST_PART_RISKY_FLAGGED = 346 / 360
+TEST_PART_SOUND_QUIET = 293 / 336
+TEST_PART_B1_B24 = (339 / 354, 284 / 327)
+TEST_PART_B1_B23 = (324 / 337, 278 / 317)
+TEST_PART_B1_B22 = (315 / 328, 268 / 302)
+TEST_PART_B1_B20 = (296 / 308, 254 / 284)
+TEST_PART_B1_B18 = (273 / 285, 236 / 265)
+TEST_PART_B1_B17 = (254 / 266, 223 / 247)
+TEST_PART_B1_B16 = (232 / 241, 205 / 223)
+TEST_PART_B1_B15 = (213 / 221, 190 / 206)
+TEST_PART_B1_B14 = (194 / 201, 169 / 182)
+TEST_PART_B1_B13 = (178 / 185, 155 / 163)
+TEST_PART_B1_B12 = (153 / 157, 141 / 149)
+TEST_PART_B1_B11_B12 = (132 / 135, 131 / 139)
 TEST_PART_B1_B10 = (116 / 118, 114 / 120)
 TEST_PART_B1_B9 = (97 / 97, 96 / 100)
 TEST_PART_B1_B8 = (76 / 76, 85 / 89)
@@ -890,11 +898,12 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    newest = {"b19", "b20", "b21", "b22", "b23", "b24"}
+    newest = {"b19", "b20", "b21", "b22", "b23", "b24", "b25"}
     for newer, (risky, sound) in (
-        ({"b24"}, TEST_PART_B1_B23),
-        ({"b23", "b24"}, TEST_PART_B1_B22),
-        ({"b21", "b22", "b23", "b24"}, TEST_PART_B1_B20),
+        ({"b25"}, TEST_PART_B1_B24),
+        ({"b24", "b25"}, TEST_PART_B1_B23),
+        ({"b23", "b24", "b25"}, TEST_PART_B1_B22),
+        ({"b21", "b22", "b23", "b24", "b25"}, TEST_PART_B1_B20),
         (newest, TEST_PART_B1_B18),
         ({"b18"} | newest, TEST_PART_B1_B17),
         ({"b17", "b18"} | newest, TEST_PART_B1_B16),
