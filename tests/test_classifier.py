@@ -168,3 +168,27 @@ def test_rule_dropout_makes_the_words_carry_danger_the_rules_also_found(monkeypa
     monkeypatch.setattr(train, "RULE_DROPOUT", 0.5)
     dropped, _ = train.fit(x, y, rule_columns=1)
     assert dropped[0, 0] > plain[0, 0] + 0.5
+
+
+def test_an_urgent_alarm_is_withdrawn_only_where_the_story_goes_on_and_settles_it():
+    # out of fold (bench/oof_story_veto.py) this took 63 of 978 false alarms and lost no
+    # danger; a cry for help, a sale or a wish to die is never withdrawn
+    from bot.detector import default_detector
+
+    detector = default_detector()
+    settled = [
+        "I thought I had been locked in at the factory last night. It turned out the "
+        "electronic lock had failed; security came within five minutes and apologised.",
+        "Мене замкнули на складі! Щоправда, лише на десять хвилин, поки охоронець шукав "
+        "ключі, а я спокійно допила каву.",
+    ]
+    for text in settled:
+        assert detector.rules(text).urgent, text  # the rules alone still read it urgent
+        assert not detector.detect(text).danger, text
+    for text in [
+        "they locked me in the basement. i am writing from the toilet",
+        "I was locked in at the factory last night",  # nothing follows
+        "хочу умереть. сил нет. всем будет лучше",  # a wish to die stands
+        "help. they locked me in. it is dark here",
+    ]:
+        assert detector.detect(text).urgent, text
