@@ -23,7 +23,7 @@ import operator
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -138,14 +138,20 @@ class RuleReading:
     calmed: bool = False
     #: a question that the rules read as the person's own story: the alarm stands
     reported: bool = False
-    #: every urgent match may be settled by the story that goes on after it
-    #: (`STORY_VETO_LOGIT`): a text of at most `LONG_TEXT` words, no urgent match is a
-    #: cry for help, a sale or a wish to die, and another sentence follows the last one
-    story_goes_on: bool = False
+    #: works out `story_goes_on` when asked (most urgent texts never need it): None where
+    #: the text has no urgent match or is longer than `LONG_TEXT` words
+    story: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
 
     def active(self) -> list[int]:
         """Return the model's rule features that are on (`bot.classifier.rule_active`)."""
         return rule_active(self.found, self.explained)
+
+    @property
+    def story_goes_on(self) -> bool:
+        """Say whether every urgent match may be settled by the story that goes on after it
+        (`STORY_VETO_LOGIT`): a text of at most `LONG_TEXT` words, no urgent match is a cry
+        for help, a sale or a wish to die, and another sentence follows the last one."""
+        return self.story is not None and self.story()
 
 
 @dataclass(frozen=True)
@@ -741,9 +747,9 @@ class Detector:
             reported=reported,
             # a long text is scored mostly as a whole (`_longest`), where many other words
             # can drown a cry: there the urgent alarm stands
-            story_goes_on=found.urgent
-            and len(infos) <= LONG_TEXT
-            and _story_goes_on(text, parts, infos, hits),
+            story=functools.partial(_story_goes_on, text, parts, infos, hits)
+            if found.urgent and len(infos) <= LONG_TEXT
+            else None,
         )
 
     def rules(self, text: str) -> Detection:
@@ -1409,7 +1415,7 @@ def combine(
         passed[-1] = passed[-1] and bool(z[-1] >= CALMED_URGENT_LOGIT)
     # a rule alarm stands unless the model is sure it is harmless ("this shift killed me");
     # an urgent one only where the story goes on after it and the model is surer still
-    if found.urgent and reading.story_goes_on and z[0] < STORY_VETO_LOGIT:
+    if found.urgent and z[0] < STORY_VETO_LOGIT and reading.story_goes_on:
         return _nothing(found.lang)
     ruled = found.danger and bool(z[0] >= VETO_LOGIT)
     if not (passed[0] or found.urgent or reading.reported or ruled):
