@@ -163,7 +163,10 @@ def test_any_message_body_to_a_real_conversation(
             headers={"Content-Type": "application/json", **extra, **auth},
         )
         check(response)
-        assert response.status_code in (200, 422), response.text
+        # a fuzzed Content-Length header that is not a number is the client's error: 400
+        bad_length = any(name.lower() == "content-length" for name in extra)
+        allowed = (200, 422, 400) if bad_length else (200, 422)
+        assert response.status_code in allowed, response.text
         if response.status_code == 200:
             assert response.json()["messages"]  # always at least one reply
 
