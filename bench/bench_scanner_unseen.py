@@ -49,13 +49,22 @@ print(json.dumps([scanner.scan(text).ids for text in json.load(sys.stdin)]))
 """
 
 
-def old_rules(commit: str, texts: list[str]) -> list[list[str]]:
-    """Return the flag ids the scanner of `commit` raises on each text."""
+def old_rules(
+    commit: str, texts: list[str], overlay: tuple[str, str] | None = None
+) -> list[list[str]]:
+    """Return the flag ids the scanner of `commit` raises on each text; `overlay` (commit,
+    path) lays one file of another commit over the old tree."""
     with tempfile.TemporaryDirectory() as folder:
         archive = subprocess.run(
             ["git", "archive", commit, "bot", "dialogs"], cwd=ROOT, capture_output=True, check=True
         )
         subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        if overlay is not None:
+            source, path = overlay
+            shown = subprocess.run(
+                ["git", "show", f"{source}:{path}"], cwd=ROOT, capture_output=True, check=True
+            )
+            (Path(folder) / path).write_bytes(shown.stdout)
         done = subprocess.run(
             [sys.executable, "-c", _READ, folder, ADS_TODAY.isoformat()],
             input=json.dumps(texts),

@@ -14,10 +14,7 @@ risky ads (they would be missed). Only dev ads are read; the test part is never 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scanner_unseen import _READ, BEFORE_TUNING  # noqa: E402
+from bench.bench_scanner_unseen import BEFORE_TUNING  # noqa: E402
+from bench.bench_scanner_unseen import old_rules as unseen_rules  # noqa: E402
 from bot import corpus  # noqa: E402
 from bot.scanner import Scanner  # noqa: E402
-from bot.train import ADS_TODAY  # noqa: E402
 
 #: The scanner each batch was first read with, before any tuning on it: b4-b8 as in
 #: bench_scanner_unseen.py; from b9 on the parent of the commit that added the batch (the
@@ -62,27 +59,7 @@ WEAK_WEIGHT = 2
 
 def old_rules(batch: str, texts: list[str]) -> list[list[str]]:
     """Return the flag ids the scanner before tuning on `batch` raises on each text."""
-    commit = BEFORE[batch]
-    with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(
-            ["git", "archive", commit, "bot", "dialogs"], cwd=ROOT, capture_output=True, check=True
-        )
-        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-        if batch in OVERLAY:
-            source, path = OVERLAY[batch]
-            shown = subprocess.run(
-                ["git", "show", f"{source}:{path}"], cwd=ROOT, capture_output=True, check=True
-            )
-            (Path(folder) / path).write_bytes(shown.stdout)
-        done = subprocess.run(
-            [sys.executable, "-c", _READ, folder, ADS_TODAY.isoformat()],
-            input=json.dumps(texts),
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=folder,
-        )
-    return json.loads(done.stdout)
+    return unseen_rules(BEFORE[batch], texts, OVERLAY.get(batch))
 
 
 def main(argv: list[str] | None = None) -> int:
