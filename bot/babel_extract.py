@@ -8,6 +8,7 @@ naming the key it came from (e.g. `job_offer: steps.contract.text`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -31,6 +32,10 @@ TRANSLATABLE_KEYS = frozenset(
         "todo",
     }
 )
+
+
+class BrokenYaml(ValueError):
+    """A content file is not valid YAML; the message names the file and the line."""
 
 
 def _compose(source: str) -> yaml.Node | None:
@@ -79,7 +84,13 @@ def extract_yaml(
     source = fileobj.read()
     if isinstance(source, bytes):
         source = source.decode("utf-8")
-    root = _compose(source)
+    try:
+        root = _compose(source)
+    except yaml.YAMLError as exc:  # `validate` reports it with the file's name and line
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        name = Path(getattr(fileobj, "name", "?")).name
+        raise BrokenYaml(f"{name}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     kind = ident = ""
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:

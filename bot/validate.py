@@ -42,9 +42,13 @@ def _where(path: Path, locales: Path) -> Path:
 
 def check_catalogs(locales: Path = LOCALES_DIR) -> list[str]:
     """Return problems: messages missing, empty, fuzzy or with other placeholders."""
+    from bot.babel_extract import BrokenYaml
     from bot.i18n_tool import build_template
 
-    template = build_template()
+    try:
+        template = build_template()
+    except BrokenYaml as exc:  # a file the messages are read from is broken: say which
+        return [str(exc)]
     problems: list[str] = []
     for lang in LANGUAGES:
         path = po_path(lang, locales)

@@ -16,6 +16,7 @@ from bot.i18n import po_path
 from bot.validate import (
     Glossary,
     check_buttons,
+    check_catalogs,
     check_data,
     check_glossaries,
     check_risk_levels,
@@ -251,3 +252,20 @@ def test_validate_fails_on_a_broken_desk(settings_env, capsys):
     out = capsys.readouterr().out
     assert "settings: COUNSELLOR_HOURS: cannot read '9-18'" in out
     assert "settings: COUNSELLOR_LANGUAGES must list some of lt, ru, uk, en (unknown: pl)" in out
+
+
+def test_a_content_file_that_is_not_yaml_is_named_not_a_crash(tmp_path, monkeypatch):
+    """A signals file broken while editing (an item without its "- ") once stopped
+    `validate` with a parser traceback; it must name the file and the line instead."""
+    from bot import i18n_tool
+
+    shutil.copytree(ROOT / "dialogs", tmp_path / "dialogs")
+    path = tmp_path / "dialogs" / "signals" / "threats.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("    - {p:"))
+    lines[at] = lines[at].replace("- {p:", "{p:", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(i18n_tool, "ROOT", tmp_path)
+    found = check_catalogs(LOCALES_DIR)
+    assert len(found) == 1 and found[0].startswith("threats.yaml:"), found
+    assert "not valid YAML" in found[0]
