@@ -49,6 +49,7 @@ BEFORE = {
     "b23": "2fce694",
     "b24": "5e46752",
     "b25": "cd5f67d",
+    "b26": "34aaa8f",
 }
 #: b18's scanner stalled for minutes on its crewing agencies' wage tables; the fix that came
 #: with the batch (863f0f1, `compile_pattern` only: "every other ad's findings unchanged")

@@ -868,10 +868,14 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: makes) reads one b12 risky test ad more: 346/360 and 293/336, b1-b24's 340/354 and
 #: 284/327, b1-b23's 324/337 and 278/317, b1-b12's 153/157 (older guards raised to what is
 #: measured).
+#: Batch 26 (a new writer, en, lt, ru, uk; before any tuning 28/28 risky flagged, 26/32 sound
+#: quiet: dev 18/18 and 17/21, test 10/10 and 9/11) brought it to 356/370 and 302/347 with
+#: the scanner of batch 25 (b1-b25's 346/360 and 293/336, measured before any change).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 346 / 360
-TEST_PART_SOUND_QUIET = 293 / 336
+TEST_PART_RISKY_FLAGGED = 356 / 370
+TEST_PART_SOUND_QUIET = 302 / 347
+TEST_PART_B1_B25 = (346 / 360, 293 / 336)
 TEST_PART_B1_B24 = (339 / 354, 284 / 327)
 TEST_PART_B1_B23 = (324 / 337, 278 / 317)
 TEST_PART_B1_B22 = (315 / 328, 268 / 302)
@@ -898,12 +902,13 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    newest = {"b19", "b20", "b21", "b22", "b23", "b24", "b25"}
+    newest = {"b19", "b20", "b21", "b22", "b23", "b24", "b25", "b26"}
     for newer, (risky, sound) in (
-        ({"b25"}, TEST_PART_B1_B24),
-        ({"b24", "b25"}, TEST_PART_B1_B23),
-        ({"b23", "b24", "b25"}, TEST_PART_B1_B22),
-        ({"b21", "b22", "b23", "b24", "b25"}, TEST_PART_B1_B20),
+        ({"b26"}, TEST_PART_B1_B25),
+        ({"b25", "b26"}, TEST_PART_B1_B24),
+        ({"b24", "b25", "b26"}, TEST_PART_B1_B23),
+        ({"b23", "b24", "b25", "b26"}, TEST_PART_B1_B22),
+        ({"b21", "b22", "b23", "b24", "b25", "b26"}, TEST_PART_B1_B20),
         (newest, TEST_PART_B1_B18),
         ({"b18"} | newest, TEST_PART_B1_B17),
         ({"b17", "b18"} | newest, TEST_PART_B1_B16),
@@ -965,6 +970,11 @@ WRITTEN_FOR_NOT_YET = {
     # under 1.2 x agency pay (net read as gross) while Belgium has no typical wage, so
     # `pay_above`, which `easy_money` needs, is not raised
     "b25_ru_risky_europe_easy_job_high_income",
+    # batch 26 (18/18 risky dev ads flagged before any tuning, 14/18 by the flag written for)
+    "b26_en_risky_es_strawberry_end_of_season",
+    "b26_lt_risky_kelione_atidirbti",
+    "b26_ru_risky_shtrafy",
+    "b26_uk_risky_zarplata_v_kintsi_sezonu",
 }
 
 
