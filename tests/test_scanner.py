@@ -970,11 +970,6 @@ WRITTEN_FOR_NOT_YET = {
     # under 1.2 x agency pay (net read as gross) while Belgium has no typical wage, so
     # `pay_above`, which `easy_money` needs, is not raised
     "b25_ru_risky_europe_easy_job_high_income",
-    # batch 26 (18/18 risky dev ads flagged before any tuning, 14/18 by the flag written for)
-    "b26_en_risky_es_strawberry_end_of_season",
-    "b26_lt_risky_kelione_atidirbti",
-    "b26_ru_risky_shtrafy",
-    "b26_uk_risky_zarplata_v_kintsi_sezonu",
 }
 
 
@@ -1944,4 +1939,117 @@ def test_risky_classes_written_in_other_words_are_raised(scanner, text, flag):
     ],
 )
 def test_sound_wordings_near_these_classes_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+# --- batch 26's dev part: causes, each with an ad of our own --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kavinė „Jūratė“ Nidoje ieško padavėjų: 4 000 € per sezoną su arbatpinigiais, bazinis "
+        "atlyginimas 7,80 €/val. bruto.",
+        "Waiters for the Sea Breeze Hotel, Palanga: £6,000 for the season, contract from day one.",
+        "Кафе «Прибой» в Паланге ищет официантов: 4 000 € за сезон, ставка 7,80 €/час брутто.",
+        "Кафе «Прибій» у Паланзі шукає офіціантів: 4 000 € за сезон, ставка 7,80 €/год брутто.",
+    ],
+)
+def test_a_total_for_the_season_is_not_read_as_a_month(scanner, text):
+    # "3 500 € per sezoną" had read as €3,500 a month for waiting tables: pay far above
+    assert "pay_above" not in scanner.scan(text).ids
+
+
+def test_pay_per_month_beside_a_season_is_still_judged(scanner):
+    text = "Сбор клубники в Польше, без опыта. Заработок 9 000 € в месяц, весь сезон!"
+    assert "pay_above" in scanner.scan(text).ids
+
+
+def test_a_lithuanian_phone_in_its_national_form_is_a_number_to_call(scanner):
+    # "8 6XX XXXXX (galima ir per WhatsApp)" from a café that names itself
+    text = (
+        "Kavinė „Jūratė“ Nidoje ieško padavėjų, 7,80 €/val. bruto. Skambinkite Rasai: "
+        "8 612 34567 (galima ir per WhatsApp)."
+    )
+    assert "messenger_only" not in scanner.scan(text).ids
+
+
+def test_a_stranger_with_a_phone_in_its_national_form_is_still_messenger_only(scanner):
+    text = "Darbas Norvegijoje, 20 €/val. Rašykite Rasai: 8 612 34567 (galima ir per WhatsApp)."
+    assert "messenger_only" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # a small weekly sum now, the rest of the wages at the end of the season
+        (
+            "You get €40 a week for food; the rest of your wages is paid in one sum at the end "
+            "of the harvest. Pickers who leave early lose the retained pay.",
+            "wages_withheld",
+        ),
+        (
+            "Kas savaitę 40 € maistui, likusi atlyginimo dalis išmokama vienu kartu sezono "
+            "pabaigoje.",
+            "wages_withheld",
+        ),
+        (
+            "Каждую неделю 40 € на еду, остальной заработок выплачивается одной суммой в конце "
+            "сезона.",
+            "wages_withheld",
+        ),
+        (
+            "Щотижня 40 € на їжу, решта зарплати виплачується однією сумою в кінці сезону.",
+            "wages_withheld",
+        ),
+        # what the employer pays now is taken from the wages later
+        (
+            "We buy the flight and pay the first rent; later this amount (about €1,200) is "
+            "deducted from your pay.",
+            "pay_back_later",
+        ),
+        (
+            "Bilietą ir pirmą nuomą apmokame mes, vėliau ši suma (apie 1 200 €) bus išskaičiuojama "
+            "iš atlyginimo.",
+            "pay_back_later",
+        ),
+        (
+            "Билет и первую аренду оплачиваем мы, потом эта сумма (около 1 200 €) будет "
+            "вычитаться из зарплаты.",
+            "pay_back_later",
+        ),
+        (
+            "Квиток і першу оренду оплачуємо ми, потім ця сума (близько 1 200 €) буде "
+            "вираховуватися із зарплати.",
+            "pay_back_later",
+        ),
+        # a tariff of fines, taken from the wages
+        ("House rules: lateness – €40 fine; fines are deducted from your wages.", "penalties"),
+        ("Vėlavimas – 40 € bauda, baudos išskaičiuojamos iš atlyginimo.", "penalties"),
+        ("Опоздание – штраф 40 €, штрафы удерживаются из зарплаты.", "penalties"),
+        ("Запізнення – штраф 40 €, штрафи утримуються із зарплати.", "penalties"),
+    ],
+)
+def test_batch_26s_risky_classes_in_other_words_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        (
+            "Wages are paid every two weeks; the rest of your holiday is taken in winter.",
+            "wages_withheld",
+        ),
+        ("Зарплата щомісяця на ваш рахунок; решту відпустки берете взимку.", "wages_withheld"),
+        (
+            "Housing €110 a week, deducted from your salary as written in your contract.",
+            "pay_back_later",
+        ),
+        ("Жильё 110 € в неделю, удерживается из зарплаты по договору.", "pay_back_later"),
+        ("Parking fines are paid by the company, not by the driver.", "penalties"),
+        ("Штрафов за опоздание нет, но просим предупреждать заранее.", "penalties"),
+    ],
+)
+def test_sound_wordings_near_batch_26s_classes_stay_quiet(scanner, text, flag):
     assert flag not in scanner.scan(text).ids
