@@ -870,7 +870,9 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: measured).
 #: Batch 26 (a new writer, en, lt, ru, uk; before any tuning 28/28 risky flagged, 26/32 sound
 #: quiet: dev 18/18 and 17/21, test 10/10 and 9/11) brought it to 356/370 and 302/347 with
-#: the scanner of batch 25 (b1-b25's 346/360 and 293/336, measured before any change).
+#: the scanner of batch 25 (b1-b25's 346/360 and 293/336, measured before any change); the
+#: rules from its dev part and the ad model retrained with its dev ads left every test figure
+#: as it was (b26's test part 10/10 and 9/11).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
 TEST_PART_RISKY_FLAGGED = 356 / 370
