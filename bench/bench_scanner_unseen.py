@@ -38,6 +38,8 @@ BEFORE_TUNING = {
     "b6": "691f6e0",
     "b7": "d546a85",
     "b8": "0246cbd",
+    # batch 26: `main` when it was added (the scanner and ad model of batch 25)
+    "b26": "34aaa8f",
 }
 _READ = """
 import json, sys

@@ -507,6 +507,10 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
     if raw.get("per_piece") is not None:
         pieces = _by_language(raw["per_piece"], sets, f"{where}.per_piece")
         not_pay = "|".join([not_pay, *(src for src, _, _ in pieces)])
+    # a total for the season ("3 500 € per sezoną"): its length is not known, nothing to judge
+    if raw.get("per_season") is not None:
+        seasons = _by_language(raw["per_season"], sets, f"{where}.per_season")
+        not_pay = "|".join([not_pay, *(src for src, _, _ in seasons)])
     numbers = {}
     typical = raw.get("typical") or {}
     for key in ("unskilled", "unskilled_sector", "skilled"):

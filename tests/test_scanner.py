@@ -868,10 +868,16 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: makes) reads one b12 risky test ad more: 346/360 and 293/336, b1-b24's 340/354 and
 #: 284/327, b1-b23's 324/337 and 278/317, b1-b12's 153/157 (older guards raised to what is
 #: measured).
+#: Batch 26 (a new writer, en, lt, ru, uk; before any tuning 28/28 risky flagged, 26/32 sound
+#: quiet: dev 18/18 and 17/21, test 10/10 and 9/11) brought it to 356/370 and 302/347 with
+#: the scanner of batch 25 (b1-b25's 346/360 and 293/336, measured before any change); the
+#: rules from its dev part and the ad model retrained with its dev ads left every test figure
+#: as it was (b26's test part 10/10 and 9/11).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 346 / 360
-TEST_PART_SOUND_QUIET = 293 / 336
+TEST_PART_RISKY_FLAGGED = 356 / 370
+TEST_PART_SOUND_QUIET = 302 / 347
+TEST_PART_B1_B25 = (346 / 360, 293 / 336)
 TEST_PART_B1_B24 = (339 / 354, 284 / 327)
 TEST_PART_B1_B23 = (324 / 337, 278 / 317)
 TEST_PART_B1_B22 = (315 / 328, 268 / 302)
@@ -898,12 +904,13 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    newest = {"b19", "b20", "b21", "b22", "b23", "b24", "b25"}
+    newest = {"b19", "b20", "b21", "b22", "b23", "b24", "b25", "b26"}
     for newer, (risky, sound) in (
-        ({"b25"}, TEST_PART_B1_B24),
-        ({"b24", "b25"}, TEST_PART_B1_B23),
-        ({"b23", "b24", "b25"}, TEST_PART_B1_B22),
-        ({"b21", "b22", "b23", "b24", "b25"}, TEST_PART_B1_B20),
+        ({"b26"}, TEST_PART_B1_B25),
+        ({"b25", "b26"}, TEST_PART_B1_B24),
+        ({"b24", "b25", "b26"}, TEST_PART_B1_B23),
+        ({"b23", "b24", "b25", "b26"}, TEST_PART_B1_B22),
+        ({"b21", "b22", "b23", "b24", "b25", "b26"}, TEST_PART_B1_B20),
         (newest, TEST_PART_B1_B18),
         ({"b18"} | newest, TEST_PART_B1_B17),
         ({"b17", "b18"} | newest, TEST_PART_B1_B16),
@@ -1934,4 +1941,117 @@ def test_risky_classes_written_in_other_words_are_raised(scanner, text, flag):
     ],
 )
 def test_sound_wordings_near_these_classes_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+# --- batch 26's dev part: causes, each with an ad of our own --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kavinė „Jūratė“ Nidoje ieško padavėjų: 4 000 € per sezoną su arbatpinigiais, bazinis "
+        "atlyginimas 7,80 €/val. bruto.",
+        "Waiters for the Sea Breeze Hotel, Palanga: £6,000 for the season, contract from day one.",
+        "Кафе «Прибой» в Паланге ищет официантов: 4 000 € за сезон, ставка 7,80 €/час брутто.",
+        "Кафе «Прибій» у Паланзі шукає офіціантів: 4 000 € за сезон, ставка 7,80 €/год брутто.",
+    ],
+)
+def test_a_total_for_the_season_is_not_read_as_a_month(scanner, text):
+    # "3 500 € per sezoną" had read as €3,500 a month for waiting tables: pay far above
+    assert "pay_above" not in scanner.scan(text).ids
+
+
+def test_pay_per_month_beside_a_season_is_still_judged(scanner):
+    text = "Сбор клубники в Польше, без опыта. Заработок 9 000 € в месяц, весь сезон!"
+    assert "pay_above" in scanner.scan(text).ids
+
+
+def test_a_lithuanian_phone_in_its_national_form_is_a_number_to_call(scanner):
+    # "8 6XX XXXXX (galima ir per WhatsApp)" from a café that names itself
+    text = (
+        "Kavinė „Jūratė“ Nidoje ieško padavėjų, 7,80 €/val. bruto. Skambinkite Rasai: "
+        "8 612 34567 (galima ir per WhatsApp)."
+    )
+    assert "messenger_only" not in scanner.scan(text).ids
+
+
+def test_a_stranger_with_a_phone_in_its_national_form_is_still_messenger_only(scanner):
+    text = "Darbas Norvegijoje, 20 €/val. Rašykite Rasai: 8 612 34567 (galima ir per WhatsApp)."
+    assert "messenger_only" in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # a small weekly sum now, the rest of the wages at the end of the season
+        (
+            "You get €40 a week for food; the rest of your wages is paid in one sum at the end "
+            "of the harvest. Pickers who leave early lose the retained pay.",
+            "wages_withheld",
+        ),
+        (
+            "Kas savaitę 40 € maistui, likusi atlyginimo dalis išmokama vienu kartu sezono "
+            "pabaigoje.",
+            "wages_withheld",
+        ),
+        (
+            "Каждую неделю 40 € на еду, остальной заработок выплачивается одной суммой в конце "
+            "сезона.",
+            "wages_withheld",
+        ),
+        (
+            "Щотижня 40 € на їжу, решта зарплати виплачується однією сумою в кінці сезону.",
+            "wages_withheld",
+        ),
+        # what the employer pays now is taken from the wages later
+        (
+            "We buy the flight and pay the first rent; later this amount (about €1,200) is "
+            "deducted from your pay.",
+            "pay_back_later",
+        ),
+        (
+            "Bilietą ir pirmą nuomą apmokame mes, vėliau ši suma (apie 1 200 €) bus išskaičiuojama "
+            "iš atlyginimo.",
+            "pay_back_later",
+        ),
+        (
+            "Билет и первую аренду оплачиваем мы, потом эта сумма (около 1 200 €) будет "
+            "вычитаться из зарплаты.",
+            "pay_back_later",
+        ),
+        (
+            "Квиток і першу оренду оплачуємо ми, потім ця сума (близько 1 200 €) буде "
+            "вираховуватися із зарплати.",
+            "pay_back_later",
+        ),
+        # a tariff of fines, taken from the wages
+        ("House rules: lateness – €40 fine; fines are deducted from your wages.", "penalties"),
+        ("Vėlavimas – 40 € bauda, baudos išskaičiuojamos iš atlyginimo.", "penalties"),
+        ("Опоздание – штраф 40 €, штрафы удерживаются из зарплаты.", "penalties"),
+        ("Запізнення – штраф 40 €, штрафи утримуються із зарплати.", "penalties"),
+    ],
+)
+def test_batch_26s_risky_classes_in_other_words_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        (
+            "Wages are paid every two weeks; the rest of your holiday is taken in winter.",
+            "wages_withheld",
+        ),
+        ("Зарплата щомісяця на ваш рахунок; решту відпустки берете взимку.", "wages_withheld"),
+        (
+            "Housing €110 a week, deducted from your salary as written in your contract.",
+            "pay_back_later",
+        ),
+        ("Жильё 110 € в неделю, удерживается из зарплаты по договору.", "pay_back_later"),
+        ("Parking fines are paid by the company, not by the driver.", "penalties"),
+        ("Штрафов за опоздание нет, но просим предупреждать заранее.", "penalties"),
+    ],
+)
+def test_sound_wordings_near_batch_26s_classes_stay_quiet(scanner, text, flag):
     assert flag not in scanner.scan(text).ids
