@@ -37,6 +37,7 @@ validate: install
 ## Retrain the danger detector's statistical layer from dialogs/signals/corpus/ (about a minute),
 ## and the job-ad scanner's from the written ads' dev part (about ten seconds).
 train: install
+	$(PY) -m bot train --language-words
 	$(PY) -m bot train
 	$(PY) -m bot devset --corpus test
 	$(PY) -m bot train --ads

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from bot import language_words
+
 __all__ = [
     "LANGUAGE_MASK",
     "clear_language",
@@ -293,7 +295,8 @@ _UK_APOSTROPHE_RE = re.compile(r"[\u0400-\u04ff]'[\u0400-\u04ff]")
 _RU_LETTERS = set("ыэъё")
 _LT_LETTERS = set("ąčęėįšųūž")
 # Short, very frequent words that tell the languages apart (no diacritics on purpose,
-# so that Lithuanian typed without them is still recognised).
+# so that Lithuanian typed without them is still recognised), and the frequent words of
+# each language's Latin-script messages in the corpus (`bot/language_words.py`).
 _LT_WORDS = frozenset(
     _words(
         "mane mano ir yra kad uz nera negaliu darba darbas darbe darbo darbdavys "
@@ -303,12 +306,14 @@ _LT_WORDS = frozenset(
         "dabar kodel prasau pagalbos pinigu pinigus alga algos atlyginimo niekas nieko "
         "viskas tada nes bet dar jau esu gyvenu isvaziavau sesuo brolis dukra sunus draugas"
     )
+    + _words(language_words.LT)
 )
 _EN_WORDS = frozenset(
     _words(
         "i me my the a an and is are was were to of in it they he she we you have has "
         "not don't can't can how what my do does this that with for on at"
     )
+    + _words(language_words.EN)
 )
 _RU_WORDS = frozenset(
     _words(
@@ -329,12 +334,14 @@ _RU_TRANSLIT_WORDS = frozenset(
         "menya mne eto chto kak ya my oni on ona net gde rabota rabotu rabote "
         "zabrali pasport pomogite uzhe tolko"
     )
+    + _words(language_words.RU_TRANSLIT)
 )
 _UK_TRANSLIT_WORDS = frozenset(
     _words(
         "mene meni tse shcho scho yak vony vin vona nemaie nemaye robota robotu roboti "
         "zabraly dopomozhit dopomozhite chy mozhe yakshcho robotodavets"
     )
+    + _words(language_words.UK_TRANSLIT)
 )
 
 
@@ -362,7 +369,7 @@ def clear_language(text: str, current: str) -> str | None:
         if (ru_letter or ru > uk) and not uk_letter:
             return "ru"
         return current if current in ("ru", "uk") else "ru"
-    if lt_letter and lt_letter + lt > en:
+    if lt_letter and lt_letter + lt > max(en, ru_tr, uk_tr):
         return "lt"
     scores = sorted(((en, "en"), (lt, "lt"), (ru_tr, "ru"), (uk_tr, "uk")), reverse=True)
     (best, lang), (second, _) = scores[0], scores[1]
@@ -437,8 +444,10 @@ def _language_of_totals(
         if ru_letter:
             return "ru"
         return "uk" if uk > ru else "ru"
-    if lt_letter:
-        return "lt"
+    if lt_letter:  # Lithuanian letters, unless more words of another language ("muž menja pobil")
+        lt += lt_letter
+        if lt >= max(en, ru_tr, uk_tr):
+            return "lt"
     # the most words of one language; ties go to the one listed first, English first: it
     # is the safest default for the replies
     lang, best = "en", en

@@ -336,6 +336,11 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
         help="train the job-ad scanner's model from the written ads' dev part instead",
     )
     parser.add_argument(
+        "--language-words",
+        action="store_true",
+        help="write bot/language_words.py (words that tell the languages apart) instead",
+    )
+    parser.add_argument(
         "--batches",
         nargs="*",
         default=None,
@@ -346,6 +351,11 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
 def train_command(args: argparse.Namespace) -> int:
     """Train on the corpus' train split (or the ads' dev part) and write the model."""
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if getattr(args, "language_words", False):
+        out = args.out or Path(__file__).with_name("language_words.py")
+        out.write_text(language_words_source(corpus.load("train")), encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
     if args.ads:
         from bot.admodel import AD_MODEL_PATH
 
@@ -356,6 +366,61 @@ def train_command(args: argparse.Namespace) -> int:
     model.save(out)
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+# --- the words that tell the languages apart (`bot/language_words.py`) --------------------
+
+#: For each language, this many words: those found in the most messages of the language (at
+#: least `LANGUAGE_WORDS_MIN`), of which at least `LANGUAGE_WORDS_PURITY` of the messages
+#: that hold them are in that language.
+LANGUAGE_WORDS = 300
+LANGUAGE_WORDS_MIN = 8
+LANGUAGE_WORDS_PURITY = 0.93
+_LANGUAGE_NAMES = {"en": "EN", "lt": "LT", "ru": "RU_TRANSLIT", "uk": "UK_TRANSLIT"}
+
+
+def language_words_source(examples: list[corpus.Example]) -> str:
+    """Return the source of `bot/language_words.py`, chosen from the examples' Latin-script
+    words (Lithuanian without its diacritics): the train split only, never the test split."""
+    import textwrap
+    from collections import Counter
+
+    from bot.text import strip_diacritics_lt, tokens
+
+    if any(ex.split == "test" for ex in examples):
+        raise ValueError("the test split must not be read")
+    counts: dict[str, Counter[str]] = {lang: Counter() for lang in _LANGUAGE_NAMES}
+    for ex in examples:
+        seen = {strip_diacritics_lt(w) for w in tokens(ex.text)}
+        counts[ex.lang].update(w for w in seen if w.isascii() and w.isalpha() and len(w) > 1)
+    lines = [
+        '"""Latin-script words that tell English, Lithuanian (typed without diacritics) and '
+        "Russian and",
+        "Ukrainian in Latin letters apart, for `text.detect_language`.",
+        "",
+        "Written by `python -m bot train --language-words` from the danger corpus's train "
+        "split (never",
+        f"its test split): for each language, the {LANGUAGE_WORDS} words found in the most "
+        "messages of that",
+        f"language (at least {LANGUAGE_WORDS_MIN}) of which at least "
+        f"{LANGUAGE_WORDS_PURITY:.0%} of the messages holding them are",
+        'in that language. Frequent words of every kind, not only function words: "zaperli" '
+        'and "norvegijoj"',
+        'are as much Russian and Lithuanian as "chto" and "ir".',
+        '"""',
+        "",
+    ]
+    for lang, name in _LANGUAGE_NAMES.items():
+        picked = []
+        for word, n in counts[lang].most_common():
+            if n < LANGUAGE_WORDS_MIN or len(picked) == LANGUAGE_WORDS:
+                break
+            if n >= LANGUAGE_WORDS_PURITY * sum(c[word] for c in counts.values()):
+                picked.append(word)
+        body = textwrap.fill(" ".join(sorted(picked)), width=88, initial_indent="    ")
+        body = body.replace("\n", "\n    ")
+        lines.append(f'{name} = """\n{body}\n"""\n')
+    return "\n".join(lines)
 
 
 # --- the job-ad scanner's statistical layer (`bot/admodel.py`) ---------------------------

@@ -25,7 +25,6 @@ ADS = yaml.safe_load((Path(__file__).parent / "data" / "job_ads.yaml").read_text
 TODAY = date(2026, 6, 1)
 # Where bot.text.detect_language guesses wrong today (strict: a fix shows up here).
 KNOWN_LANGUAGE_MISSES = {
-    "en_benign_pl_production": "Polish 'ę' in 'umowa o pracę' reads as lt",
     "uk_benign_cleaning_warsaw": "Latin company names and e-mail outnumber the Cyrillic letters",
 }
 

@@ -117,10 +117,30 @@ def test_ukrainian_stem_keeps_short_words_whole() -> None:
         ("mene ne vidpuskaiut", "uk"),
         ("as soon as possible", "en"),
         ("", "en"),
+        # Latin letters with no tell-tale word of the short lists: read by the corpus's
+        # frequent words (`bot/language_words.py`); these once all read as English
+        ("nas zaperli na sklade i ne vypuskayut", "ru"),
+        ("nam ne platiat vzhe tretij misiats, kazhut pizno", "uk"),
+        ("sefas neleidzia iseiti is namu", "lt"),
+        ("mama neleidzia i milana su draugem", "lt"),
+        # Czech-style letters in Russian: more Russian words than Lithuanian letters
+        ("muž menja pobil i zaper", "ru"),
+        ("My passport is at my mum's house in Šiauliai, can I fly?", "en"),
     ],
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+def test_the_language_of_most_corpus_messages_is_read_from_their_words() -> None:
+    """On the corpus's test split (never read to choose the word lists), the language of
+    a message, Latin-typed Russian, Ukrainian and Lithuanian included: 0.905 before the
+    corpus's frequent words were added, 0.980 with them."""
+    from bot import corpus
+
+    items = corpus.load("test", devset=False)
+    right = sum(detect_language(ex.text) == ex.lang for ex in items)
+    assert right / len(items) >= 0.975
 
 
 def test_split_tokens_cuts_the_words_of_token_spans() -> None:
