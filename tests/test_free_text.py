@@ -136,6 +136,24 @@ def test_a_lithuanian_message_in_an_english_chat_is_answered_in_lithuanian(engin
 
 
 @pytest.mark.parametrize(
+    ("text", "lang", "phrase"),
+    [
+        ("nas zaperli na sklade i ne vypuskayut", "ru", "звоните 112"),
+        ("nas zakryly na skladi i ne vypuskaiut", "uk", "телефонуйте 112"),
+        ("sefas uzrakino mus sandelyje ir neisleidzia", "lt", "skambinkite 112"),
+    ],
+)
+def test_a_cry_typed_in_latin_letters_is_answered_in_its_language(engine, text, lang, phrase):
+    """Russian and Ukrainian typed in Latin letters, and Lithuanian without diacritics, in
+    a chat set to English: these once read as English and were answered in English."""
+    state = start(engine, "en")
+    state, replies = engine.advance(state, Text(text))
+    assert state["lang"] == lang
+    assert phrase in replies[0].text.lower()
+    assert replies[0].text.startswith("🚨") and "112" in phones(replies)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",
