@@ -417,8 +417,10 @@ def language_words_source(examples: list[corpus.Example]) -> str:
                 break
             if n >= LANGUAGE_WORDS_PURITY * sum(c[word] for c in counts.values()):
                 picked.append(word)
-        body = textwrap.fill(" ".join(sorted(picked)), width=88, initial_indent="    ")
-        body = body.replace("\n", "\n    ")
+        indent = "    "
+        body = textwrap.fill(
+            " ".join(sorted(picked)), width=92, initial_indent=indent, subsequent_indent=indent
+        )
         lines.append(f'{name} = """\n{body}\n"""\n')
     return "\n".join(lines)
 
