@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = [ad.batch for ad in ads]
     probs = out_of_fold(x, y, groups, folds=len(set(groups)))[:, 0]
     model = AdModel.load()
-    thresholds = {"raise": model.raise_at, "quiet": model.quiet_below}
+    thresholds = {"raise": model.raise_at}
     weight = {f.id: f.weight for f in Scanner.load(model=False, compile=False).flags}
     print(f"thresholds {thresholds}; rules before tuning on each batch, model out of fold")
     print(

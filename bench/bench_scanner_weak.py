@@ -8,7 +8,10 @@ before it was tuned on that batch**: its rules and the ad model it shipped then 
 not read the batch), from the commit below, run as `bench/bench_scanner_unseen.py` runs an
 old tree. For each batch it counts the sound ads flagged, and those flagged only by weak
 flags (they would be left quiet if weak flags alone raised nothing), and the same for the
-risky ads (they would be missed). Only dev ads are read; the test part is never touched.
+risky ads (they would be missed), and which weak flags they were. Only dev ads are read; the
+test part is never touched. These sets chose the scanner's rule (`WEAK_TOGETHER`): one weak
+sign alone raises no warning (sound 26 times, risky 28 over b4-b26), two or more do (sound
+twice, risky 29 times).
 """
 
 from __future__ import annotations

@@ -7,13 +7,11 @@ character n-grams of spelling-proof word skeletons, whole words and word pairs, 
 inverse document frequency and divided by the square root of their number) and gives one
 score: the probability that the ad is risky. It is a logistic regression trained on the
 dev part of the written ads only, by `python -m bot train --ads` (`bot/train.py`), which
-also chooses its two thresholds on out-of-fold scores (each fold holds out whole batches,
-each batch one writer):
-
-- `raise`: at or above it an ad "reads like the risky ads we know" (flag `reads_risky`),
-  quoting the words that weigh most and that no rule matched;
-- `quiet`: below it an ad flagged only by weak signs (weight 2: no employer named, a
-  messenger as the only contact, haste) is left quiet.
+also chooses its threshold on out-of-fold scores (each fold holds out whole batches, each
+batch one writer): at or above `raise` an ad whose rules found no heavier sign than a weak
+one (weight 2: no employer named, a messenger as the only contact, haste) "reads like the
+risky ads we know" (flag `reads_risky`), quoting the words that weigh most and that no
+rule matched.
 
 Only numpy is needed here; scikit-learn is needed only to train.
 """
@@ -89,7 +87,6 @@ class AdModel:
         self.names = None if names is None else [names[i] for i in order.tolist()]
         self.bias = float(bias)
         self.raise_at = float(thresholds["raise"])
-        self.quiet_below = float(thresholds["quiet"])
         self.meta = meta or {}
         self._words: dict[str, tuple[float, int]] = {}
 
@@ -140,9 +137,7 @@ class AdModel:
             features=np.array(self.names),
             weights=self.values.astype(np.float16),
             bias=np.array(self.bias),
-            thresholds=np.array(
-                json.dumps({"raise": self.raise_at, "quiet": self.quiet_below}, sort_keys=True)
-            ),
+            thresholds=np.array(json.dumps({"raise": self.raise_at}, sort_keys=True)),
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
         )
 

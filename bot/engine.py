@@ -77,6 +77,8 @@ NO_FLAGS_FOUND = N_(
     "safe: I cannot check the company, the contract or the people behind it. The checklist "
     "helps you check those."
 )
+#: Before the weak signs of an ad with no warning sign (no employer named, a messenger only).
+CHECK_THESE = N_("Before you answer, also check:")
 
 
 #: What a danger category asks for, as a topic of dialogs/destinations.yaml.
@@ -603,15 +605,11 @@ class Engine:
                 ]
                 turn.replies.append(Reply("result", "\n\n".join([head, *lines])))
             else:
-                turn.replies.append(
-                    Reply(
-                        "result",
-                        self._(
-                            state,
-                            NO_FLAGS_FOUND,
-                        ),
-                    )
-                )
+                parts = [self._(state, NO_FLAGS_FOUND)]
+                if result.checks:  # weak signs: advice, not a warning
+                    parts.append(self._(state, CHECK_THESE))
+                    parts += [f"• {self._(state, f.why)}" for f in result.checks]
+                turn.replies.append(Reply("result", "\n\n".join(parts)))
         elif step.action == "faq" and self.faq is not None:
             answer = self.faq.match(text, state["lang"])
             if answer is not None:

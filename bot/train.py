@@ -434,9 +434,6 @@ ADS_TODAY = date(2026, 6, 1)
 #: put `raise` at 0.98 once batch 11 was read (the model then added one risky dev ad out of
 #: fold); at 0.01 it is 0.95 (two more risky, three more sound flagged out of fold).
 ADS_RAISE_FALSE_ALARMS = 0.01
-#: `quiet`: no risky dev ad may be left quiet out of fold, and at most this share of all
-#: risky dev ads may score below it (margin for risky ads the rules catch only weakly).
-ADS_QUIET_RISKY_BELOW = 0.01
 ADS_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
 
 
@@ -444,50 +441,37 @@ def combine_ads(
     rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[str, float], weight: dict
 ):
     """Return whether each ad ends flagged, reading the rules' flag ids (of the weights in
-    `weight`) with the model's probabilities as the scanner does (`Scanner._read_model`)."""
-    from bot.scanner import QUIET_WEIGHT
+    `weight`, weak signs included) with the model's probabilities as the scanner does
+    (`Scanner._read_model`): a heavier flag or two weak signs always, one weak sign or
+    none only with the model."""
+    from bot.scanner import QUIET_WEIGHT, WEAK_TOGETHER
 
     flagged = []
     for ids, p in zip(rule_ids, probs, strict=True):
-        weak = all(weight[i] <= QUIET_WEIGHT for i in ids)
-        if weak and p >= thresholds["raise"]:
-            flagged.append(True)
-        elif weak and ids and p < thresholds["quiet"]:
-            flagged.append(False)
-        else:
-            flagged.append(bool(ids))
+        weak = len(ids) < WEAK_TOGETHER and all(weight[i] <= QUIET_WEIGHT for i in ids)
+        flagged.append(not weak or bool(p >= thresholds["raise"]))
     return np.array(flagged)
 
 
 def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight) -> dict:
-    """Pick the `raise` and `quiet` thresholds on out-of-fold probabilities (see above)."""
+    """Pick the `raise` threshold on out-of-fold probabilities (see above)."""
     sound = ~risky
-    rules = np.array([bool(ids) for ids in rule_ids])
+    rules = combine_ads(rule_ids, probs, {"raise": 2.0}, weight)
     raise_at = 1.0
     for t in ADS_GRID[::-1]:  # from the top: the lowest that keeps the false alarms
-        trial = combine_ads(rule_ids, probs, {"raise": t, "quiet": 0.0}, weight)
+        trial = combine_ads(rule_ids, probs, {"raise": t}, weight)
         new = int((trial & ~rules & sound).sum())
         if new > ADS_RAISE_FALSE_ALARMS * int(sound.sum()):
             break
         raise_at = float(t)
-    quiet = 0.0
-    for t in ADS_GRID:  # from the bottom: the highest that loses no risky ad
-        if t >= raise_at:
-            break
-        trial = combine_ads(rule_ids, probs, {"raise": raise_at, "quiet": t}, weight)
-        lost = int((~trial & risky).sum())
-        below = float((probs[risky] < t).mean())
-        if lost or below > ADS_QUIET_RISKY_BELOW:
-            break
-        quiet = float(t)
-    return {"raise": raise_at, "quiet": quiet}
+    return {"raise": raise_at}
 
 
 def ads_report(ads, rule_ids, probs, thresholds, weight) -> str:
     """Per batch, out of fold: risky flagged and sound quiet by the rules alone, by the
     model alone (at `raise`) and by both as the scanner reads them."""
     both = combine_ads(rule_ids, probs, thresholds, weight)
-    rules = np.array([bool(ids) for ids in rule_ids])
+    rules = combine_ads(rule_ids, probs, {"raise": 2.0}, weight)
     model = probs >= thresholds["raise"]
     risky = np.array([ad.risky for ad in ads])
     batches = np.array([ad.batch for ad in ads])
@@ -516,7 +500,7 @@ def train_ads(ads: list[corpus.Ad], log=print):
     # one fold per batch: each batch is one writer, and the thresholds are for new writers
     probs = out_of_fold(x, y, groups, folds=len(set(groups)))[:, 0]
     rules = Scanner.load(today=ADS_TODAY, model=False)
-    rule_ids = [rules.scan(ad.text).ids for ad in ads]
+    rule_ids = [[*r.ids, *(c.id for c in r.checks)] for r in map(rules.scan, (a.text for a in ads))]
     risky = y[:, 0] == 1
     weight = {f.id: f.weight for f in rules.flags}
     thresholds = choose_ads(risky, rule_ids, probs, weight)

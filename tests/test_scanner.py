@@ -106,10 +106,17 @@ def test_lithuanian_without_accents_matches_like_with_accents(scanner):
         "Мы не берём с работников плату за трудоустройство.",
         "Жодних платежів: ні за оформлення, ні за візу.",
         "Ми не беремо з працівників оплату за працевлаштування.",
+        # a fee named to say the law forbids it
+        "Placement fees are illegal in the Netherlands – we never ask you for money.",
     ],
 )
 def test_a_denied_fee_is_not_a_fee(scanner, text):
     assert "fee" not in scanner.scan(text).ids
+
+
+def test_a_fee_charged_after_saying_fees_are_illegal_is_still_a_fee(scanner):
+    text = "Placement fees are illegal, but the registration fee of 150 EUR is paid in advance."
+    assert "fee" in scanner.scan(text).ids
 
 
 def test_a_share_of_the_service_charge_is_pay_not_a_fee(scanner):
@@ -729,7 +736,7 @@ def test_scan_command_prints_flags_as_json():
         check=True,
     )
     out = json.loads(done.stdout)
-    assert set(out) == {"flags", "lang"}
+    assert set(out) == {"flags", "checks", "lang"}
     assert out["lang"] == "ru"
     assert sorted(f["id"] for f in out["flags"]) == sorted(ad["flags"])
     assert {"id": "passport_kept", "evidence": "Паспорт остаётся у работодателя"} in out["flags"]
@@ -746,7 +753,7 @@ def test_scan_command_on_a_benign_ad_prints_no_flags():
         timeout=60,
         check=True,
     )
-    assert json.loads(done.stdout) == {"flags": [], "lang": "en"}
+    assert json.loads(done.stdout) == {"flags": [], "checks": [], "lang": "en"}
 
 
 @settings(max_examples=150, deadline=None)
@@ -872,72 +879,56 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: the scanner of batch 25 (b1-b25's 346/360 and 293/336, measured before any change); the
 #: rules from its dev part and the ad model retrained with its dev ads left every test figure
 #: as it was (b26's test part 10/10 and 9/11).
+#: Batch 27 (a new writer, en, lt, ru, uk; before any tuning 28/28 risky flagged, 27/32 sound
+#: quiet: dev 21/21 and 21/23, test 7/7 and 6/9) brought it to 363/377 and 308/356 with the
+#: scanner of batch 26. Then one weak sign alone stopped raising a warning (it is shown as a
+#: thing to check; two weak signs still raise, `bot/scanner.py: WEAK_TOGETHER`, chosen on
+#: the dev ads read before tuning by `bench/bench_scanner_weak.py`), a fee named as illegal
+#: stopped being a fee, and the ad model was retrained with batch 27's dev ads: 360/377 and
+#: 321/356. Every older part loses one to three risky ads flagged by one weak sign alone and
+#: gains more sound ones (b1-b26's 356/370 and 302/347 became 353/370 and 315/347).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 356 / 370
-TEST_PART_SOUND_QUIET = 302 / 347
-TEST_PART_B1_B25 = (346 / 360, 293 / 336)
-TEST_PART_B1_B24 = (339 / 354, 284 / 327)
-TEST_PART_B1_B23 = (324 / 337, 278 / 317)
-TEST_PART_B1_B22 = (315 / 328, 268 / 302)
-TEST_PART_B1_B20 = (296 / 308, 254 / 284)
-TEST_PART_B1_B18 = (273 / 285, 236 / 265)
-TEST_PART_B1_B17 = (254 / 266, 223 / 247)
-TEST_PART_B1_B16 = (232 / 241, 205 / 223)
-TEST_PART_B1_B15 = (213 / 221, 190 / 206)
-TEST_PART_B1_B14 = (194 / 201, 169 / 182)
-TEST_PART_B1_B13 = (178 / 185, 155 / 163)
-TEST_PART_B1_B12 = (153 / 157, 141 / 149)
-TEST_PART_B1_B11_B12 = (132 / 135, 131 / 139)
-TEST_PART_B1_B10 = (116 / 118, 114 / 120)
-TEST_PART_B1_B9 = (97 / 97, 96 / 100)
-TEST_PART_B1_B8 = (76 / 76, 85 / 89)
-TEST_PART_B1_B7 = (63 / 63, 69 / 73)
-TEST_PART_B1_B6 = (51 / 51, 57 / 59)
+TEST_PART_RISKY_FLAGGED = 360 / 377
+TEST_PART_SOUND_QUIET = 321 / 356
+#: (last batch read, risky flagged, sound quiet) of the test parts of b1 to that batch
+TEST_PART_UP_TO = [
+    (26, 353 / 370, 315 / 347),
+    (25, 343 / 360, 306 / 336),
+    (24, 337 / 354, 297 / 327),
+    (23, 321 / 337, 289 / 317),
+    (22, 312 / 328, 278 / 302),
+    (20, 294 / 308, 262 / 284),
+    (18, 271 / 285, 244 / 265),
+    (17, 253 / 266, 230 / 247),
+    (16, 231 / 241, 212 / 223),
+    (15, 212 / 221, 195 / 206),
+    (14, 193 / 201, 172 / 182),
+    (13, 177 / 185, 155 / 163),
+    (12, 152 / 157, 141 / 149),
+    (10, 116 / 118, 114 / 120),
+    (9, 97 / 97, 96 / 100),
+    (8, 76 / 76, 85 / 89),
+    (7, 63 / 63, 69 / 73),
+    (6, 51 / 51, 57 / 59),
+]
+#: b1-b10 with b12 (b11 was added after b12's round)
+TEST_PART_B1_B10_B12 = (131 / 135, 131 / 139)
 
 
 def test_the_frozen_test_part_does_not_get_worse(scanner):
     # the ads are not named: the test part is never tuned on (only figures are compared,
     # so a failure does not print the ads it got wrong)
-    result = score(scanner, [a for a in WRITTEN if a.split == "test"])
+    test = [a for a in WRITTEN if a.split == "test"]
+    result = score(scanner, test)
     line, recall, quiet = result.line(), result.recall, result.quiet_rate
     assert recall >= TEST_PART_RISKY_FLAGGED - 1e-9, line
     assert quiet >= TEST_PART_SOUND_QUIET - 1e-9, line
-    newest = {"b19", "b20", "b21", "b22", "b23", "b24", "b25", "b26"}
-    for newer, (risky, sound) in (
-        ({"b26"}, TEST_PART_B1_B25),
-        ({"b25", "b26"}, TEST_PART_B1_B24),
-        ({"b24", "b25", "b26"}, TEST_PART_B1_B23),
-        ({"b23", "b24", "b25", "b26"}, TEST_PART_B1_B22),
-        ({"b21", "b22", "b23", "b24", "b25", "b26"}, TEST_PART_B1_B20),
-        (newest, TEST_PART_B1_B18),
-        ({"b18"} | newest, TEST_PART_B1_B17),
-        ({"b17", "b18"} | newest, TEST_PART_B1_B16),
-        ({"b16", "b17", "b18"} | newest, TEST_PART_B1_B15),
-        ({"b15", "b16", "b17", "b18"} | newest, TEST_PART_B1_B14),
-        ({"b14", "b15", "b16", "b17", "b18"} | newest, TEST_PART_B1_B13),
-        ({"b13", "b14", "b15", "b16", "b17", "b18"} | newest, TEST_PART_B1_B12),
-        ({"b11", "b13", "b14", "b15", "b16", "b17", "b18"} | newest, TEST_PART_B1_B11_B12),
-        ({"b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"} | newest, TEST_PART_B1_B10),
-        (
-            {"b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"} | newest,
-            TEST_PART_B1_B9,
-        ),
-        (
-            {"b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"} | newest,
-            TEST_PART_B1_B8,
-        ),
-        (
-            {"b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"} | newest,
-            TEST_PART_B1_B7,
-        ),
-        (
-            {"b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18"}
-            | newest,
-            TEST_PART_B1_B6,
-        ),
-    ):
-        old = score(scanner, [a for a in WRITTEN if a.split == "test" and a.batch not in newer])
+    number = {a.batch: int(a.batch[1:]) for a in test}
+    guards = [(lambda b, last=last: number[b] <= last, r, q) for last, r, q in TEST_PART_UP_TO]
+    guards.append((lambda b: number[b] <= 12 and b != "b11", *TEST_PART_B1_B10_B12))
+    for kept, risky, sound in guards:
+        old = score(scanner, [a for a in test if kept(a.batch)])
         line, recall, quiet = old.line(), old.recall, old.quiet_rate
         assert recall >= risky - 1e-9, line
         assert quiet >= sound - 1e-9, line
@@ -971,6 +962,23 @@ WRITTEN_FOR_NOT_YET = {
     # under 1.2 x agency pay (net read as gross) while Belgium has no typical wage, so
     # `pay_above`, which `easy_money` needs, is not raised
     "b25_ru_risky_europe_easy_job_high_income",
+    # batch 27 (28/28 risky ads flagged before any tuning, 7/21 dev ads by every flag written
+    # for): accounts opened or cards handed over, parcels, massage and 'models' that need
+    # looks, unpriced deductions, penalties, a carer's visit arranged in haste
+    "b27_en_risky_pl_callcentre_accounts",
+    "b27_en_risky_cz_massage_spa",
+    "b27_lt_risky_uk_siuntiniai",
+    "b27_lt_risky_de_mesa_pasai",
+    "b27_lt_risky_es_modeliai",
+    "b27_lt_risky_lt_banko_saskaitos",
+    "b27_ru_risky_il_massazh",
+    "b27_ru_risky_de_sidelka_srochno",
+    "b27_ru_risky_fi_posylki_parom",
+    "b27_uk_risky_pl_miaso_pasport",
+    "b27_uk_risky_de_modeli_fotosesii",
+    "b27_uk_risky_ie_hryby_hodyny",
+    "b27_uk_risky_lt_rakhunky",
+    "b27_uk_risky_il_budivnytstvo_turyst",
 }
 
 
@@ -2054,3 +2062,38 @@ def test_batch_26s_risky_classes_in_other_words_are_raised(scanner, text, flag):
 )
 def test_sound_wordings_near_batch_26s_classes_stay_quiet(scanner, text, flag):
     assert flag not in scanner.scan(text).ids
+
+
+# A pasted ad whose only signs are weak (a messenger as the only contact, no employer named,
+# haste): sound ads show them about as often as risky ones (issue 14), so the reply says it
+# found no warning sign and lists them as things to check, in the person's language.
+WEAK_ONLY_ADS = {
+    "en": "Waiters wanted for a seaside cafe in Palanga this summer. 7 EUR per hour gross, "
+    "contract from June. Write to us on WhatsApp.",
+    "lt": "Ieškome padavėjų vasarai į kavinę Palangoje. 7 EUR per valandą bruto, sutartis nuo "
+    "birželio. Rašykite per WhatsApp.",
+    "ru": "Ищем официантов на лето в кафе в Паланге. 7 евро в час брутто, договор с июня. "
+    "Пишите в WhatsApp.",
+    "uk": "Шукаємо офіціантів на літо в кафе в Паланзі. 7 євро за годину брутто, договір з "
+    "червня. Пишіть у WhatsApp.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WEAK_ONLY_ADS))
+def test_an_ad_with_only_weak_signs_gets_no_warning_but_a_thing_to_check(lang):
+    from bot.engine import CHECK_THESE, NO_FLAGS_FOUND
+    from bot.model import Pick, Start, Text
+    from bot.runtime import build_engine
+
+    engine = build_engine()
+    state, _ = engine.advance(None, Start(lang=lang))
+    state, _ = engine.advance(state, Pick("menu.main.scan"))
+    state, replies = engine.advance(state, Text(WEAK_ONLY_ADS[lang]))
+    result = next(r for r in replies if r.kind == "result")
+    _ = engine.translator.gettext
+    why = next(f.why for f in engine.scanner.flags if f.id == "messenger_only")
+    assert result.text.startswith(_(lang, NO_FLAGS_FOUND))
+    assert _(lang, CHECK_THESE) in result.text and _(lang, why) in result.text
+    assert [r.kind for r in replies] == ["result", "question"]  # no "if this is happening…"
+    if lang != "en":
+        assert _(lang, CHECK_THESE) != CHECK_THESE  # translated
