@@ -937,25 +937,24 @@ def test_the_frozen_test_part_does_not_get_worse(scanner):
 #: Batches 23, 24 and 25's risky dev ads whose written-for flag no rule raises yet: each is
 #: flagged by other signs (19/19, 11/11 and 22/22 flagged), the classes are left for a round
 #: on risky ads (strict: a rule that raises one shows up here). Batch 25's rules (massage
-#: work that asks for looks) raise b23's Istanbul and b24's Limassol massage ads.
+#: work that asks for looks) raise b23's Istanbul and b24's Limassol massage ads; batch 27's
+#: (photos with the age or in a swimsuit a few words on, 'models' asked for such photos)
+#: raise b23's Milan models, b24's Dubai hostess and b24's Turkish swimwear models.
 WRITTEN_FOR_NOT_YET = {
     "b23_en_risky_belgium_greenhouse_worked_off",
     "b23_en_risky_germany_meat_deductions",
     "b23_en_risky_norway_telegram_only",
     "b23_lt_risky_vokietija_dokumentu_mokestis",
-    "b23_lt_risky_modeliai_nuotraukos",
     "b23_lt_risky_palanga_kisenpinigiai",
     "b23_ru_risky_izrail_dolg_za_perelet",
     "b23_ru_risky_srochno_vyezd_zavtra_translit",
     "b23_uk_risky_lytva_zaproshennia_oplata",
     "b23_uk_risky_chekhiia_80_kron",
     # batch 24 (11/11 risky dev ads flagged before any tuning, 4/11 by the flag written for)
-    "b24_en_risky_dubai_vip_hostess",
     "b24_en_risky_norway_fish_ticket_worked_off",
     "b24_en_risky_uk_care_registration_fee",
     "b24_ru_risky_finlyandiya_yagody_nikomu",
     "b24_ru_risky_izrail_bilet_vychitaem",
-    "b24_uk_risky_turechchyna_modeli_kupalnyky",
     # batch 25 (22/22 risky dev ads flagged before any tuning, 12/22 by the flag written for;
     # 21/22 with its rules): "from €3,500 a month in hand" in Germany, the Netherlands and
     # Belgium; every country named must find pay far above, and in the Netherlands it is
@@ -963,22 +962,17 @@ WRITTEN_FOR_NOT_YET = {
     # `pay_above`, which `easy_money` needs, is not raised
     "b25_ru_risky_europe_easy_job_high_income",
     # batch 27 (28/28 risky ads flagged before any tuning, 7/21 dev ads by every flag written
-    # for): accounts opened or cards handed over, parcels, massage and 'models' that need
-    # looks, unpriced deductions, penalties, a carer's visit arranged in haste
+    # for; 15/21 with its rules): `money_mule` is raised on the accounts, transfers and
+    # parcels, but `easy_money` needs "no experience" with pay far above or high-pay words,
+    # and these say "no work, no risk", "suits students" or pay no check judges too good
+    # (€2800 net in Warsaw); Israel's shekels are no currency the pay check knows, so the
+    # Tel Aviv massage ad gets no `pay_above`
     "b27_en_risky_pl_callcentre_accounts",
-    "b27_en_risky_cz_massage_spa",
     "b27_lt_risky_uk_siuntiniai",
-    "b27_lt_risky_de_mesa_pasai",
-    "b27_lt_risky_es_modeliai",
     "b27_lt_risky_lt_banko_saskaitos",
     "b27_ru_risky_il_massazh",
-    "b27_ru_risky_de_sidelka_srochno",
     "b27_ru_risky_fi_posylki_parom",
-    "b27_uk_risky_pl_miaso_pasport",
-    "b27_uk_risky_de_modeli_fotosesii",
-    "b27_uk_risky_ie_hryby_hodyny",
     "b27_uk_risky_lt_rakhunky",
-    "b27_uk_risky_il_budivnytstvo_turyst",
 }
 
 
@@ -2061,6 +2055,215 @@ def test_batch_26s_risky_classes_in_other_words_are_raised(scanner, text, flag):
     ],
 )
 def test_sound_wordings_near_batch_26s_classes_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+# --- batch 27's dev part: causes, each with an ad of our own --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # an account's logins, card or PIN handed over; transfers passed on for a cut; a
+        # courier who carries someone's bag and must not look inside
+        (
+            "Open two personal bank accounts and hand over the online banking logins to our "
+            "accountant.",
+            "money_mule",
+        ),
+        ("Give us your debit card and PIN, we pay €100 a month.", "money_mule"),
+        (
+            "You receive payments from our customers and pass them on, keeping 5% for yourself.",
+            "money_mule",
+        ),
+        (
+            "Take a sealed box on the ferry to Stockholm and hand it to a man at the port.",
+            "money_mule",
+        ),
+        ("Atsidaryk sąskaitą banke ir perduok mums prisijungimus bei kortelę.", "money_mule"),
+        ("Nuvežk krepšį keltu į Stokholmą, turinio tikrinti nereikia.", "money_mule"),
+        (
+            "Открываете счёт, передаёте нам логин и пароль от интернет-банка, получаете 200 € "
+            "в месяц.",
+            "money_mule",
+        ),
+        (
+            "Получаете переводы на свою карту и отправляете их дальше, 7 % оставляете себе.",
+            "money_mule",
+        ),
+        ("Отвезти чемодан поездом в Варшаву и передать человеку на вокзале.", "money_mule"),
+        (
+            "Відкриваєте рахунок, передаєте нам логін і пароль від онлайн-банку – 200 € на місяць.",
+            "money_mule",
+        ),
+        ("Отримуєте перекази від клієнтів і пересилаєте далі, 7 % залишаєте собі.", "money_mule"),
+        ("Перевезти валізу потягом до Варшави; вміст не перевіряти.", "money_mule"),
+        # who holds the passports named after the verb, or before it
+        ("Посвідки та паспорти на весь сезон тримає бригадир.", "passport_kept"),
+        ("Бригадир забирає паспорти при заселенні.", "passport_kept"),
+        ("Паспорта на время работы хранит координатор.", "passport_kept"),
+        ("Бригадир забирает паспорта при заселении.", "passport_kept"),
+        ("Koordinatorius visą sezoną laiko darbuotojų pasus.", "passport_kept"),
+        ("Passports are kept by the site coordinator for the whole contract.", "passport_kept"),
+        # 12 hours or more every day, "no days off"
+        ("Працюємо по 12 годин щодня, до кінця збору.", "excessive_hours"),
+        ("Вихідних немає до кінця збору.", "excessive_hours"),
+        ("Смены по 13 часов ежедневно.", "excessive_hours"),
+        ("Пока идёт сезон, выходных нет.", "excessive_hours"),
+        ("Dirbama 12 valandų kasdien.", "excessive_hours"),
+        ("Kol vyksta sezonas, išeiginių nėra.", "excessive_hours"),
+        ("Shifts of 12 hours every day until the harvest is in.", "excessive_hours"),
+        # pay only every few months, or held back "so that nobody leaves"
+        ("Розрахунок з працівниками раз на два місяці.", "wages_withheld"),
+        ("Гроші віддаємо лише в кінці сезону, щоб ніхто не втік.", "wages_withheld"),
+        ("Зарплата выплачивается раз в квартал.", "wages_withheld"),
+        (
+            "Деньги выдаём только в конце сезона, чтобы рабочие не разъезжались.",
+            "wages_withheld",
+        ),
+        ("Atlyginimas mokamas kas tris mėnesius.", "wages_withheld"),
+        (
+            "Pinigus išmokame tik sezono pabaigoje, kad darbuotojai neišvažiuotų.",
+            "wages_withheld",
+        ),
+        ("Wages are paid every three months.", "wages_withheld"),
+        (
+            "Your pay is held until the end of the season so that workers don't leave early.",
+            "wages_withheld",
+        ),
+        # the fine named after the early leaving
+        ("Išvykus anksčiau nei po trijų mėnesių, taikoma 300 € bauda.", "penalties"),
+        ("Расторгнув договор раньше полугода, вы платите штраф 400 €.", "penalties"),
+        ("Розірвавши договір раніше ніж через пів року, ви сплачуєте штраф 400 €.", "penalties"),
+        ("End the contract before six months and you are fined €400.", "penalties"),
+        # the rest of a cost worked off from the first wages
+        (
+            "Квиток 200 € – половина зараз, решта відпрацьовується з першої зарплати.",
+            "pay_back_later",
+        ),
+        (
+            "Перелёт 300 €: 100 € сразу, остальное отрабатывается с первой зарплаты.",
+            "pay_back_later",
+        ),
+        (
+            "Kelionė 300 €: 100 € iš karto, likusi suma atidirbama iš pirmo atlyginimo.",
+            "pay_back_later",
+        ),
+        (
+            "The visa costs €600: €200 now, the rest is worked off from your first salary.",
+            "pay_back_later",
+        ),
+        # the contract only there, the journey without papers
+        ("Контракт оформим на месте, а пока едете без бумаг.", "off_the_books"),
+        ("Договір підпишемо на місці, поки їдете без паперів.", "off_the_books"),
+        ("Sutartį pasirašysim vietoje, o kol kas važiuojate be dokumentų.", "off_the_books"),
+        ("We'll sign the contract there; you travel without papers.", "off_the_books"),
+        # massage for young women with looks; 'models' asked for swimsuit or underwear
+        # photos; an escort at events
+        (
+            "Massage studio in Limassol: young women 19–27 with excellent appearance.",
+            "sex_work_cover",
+        ),
+        ("Model agency: please send two photos in a bikini to our Instagram.", "sex_work_cover"),
+        ("Hostesses to accompany VIP clients at private dinners.", "sex_work_cover"),
+        ("Modelių agentūra: atsiųskite nuotraukas su maudymosi kostiumėliu.", "sex_work_cover"),
+        ("Merginos palydėti verslininkus vakarėliuose.", "sex_work_cover"),
+        ("Девушкам: сопровождение гостей на вечеринках, 3 000 €.", "sex_work_cover"),
+        ("Модельне агентство: надішліть фото в купальнику.", "sex_work_cover"),
+        ("Супровід бізнесменів на заходах у Мюнхені.", "sex_work_cover"),
+        # photos with the age or measurements, or in underwear a few words on
+        ("Send recent photos and your age to apply.", "photos_requested"),
+        ("Send two photos without make-up in underwear.", "photos_requested"),
+        ("Atsiųskite nuotraukas ir savo ūgį bei svorį.", "photos_requested"),
+        ("Atsiųskite dvi nuotraukas ir amžių.", "photos_requested"),
+        ("Пришлите фото без фильтров в купальнике.", "photos_requested"),
+        ("Надішліть фото, вік і параметри.", "photos_requested"),
+    ],
+)
+def test_batch_27s_risky_classes_in_other_words_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Never share your online banking login or PIN with anyone, including us.", "money_mule"),
+        (
+            "Courier for a parcel service in Kaunas: deliver parcels to customers' doors, scan "
+            "each one on handover.",
+            "money_mule",
+        ),
+        (
+            "Atlyginimas pervedamas į jūsų banko sąskaitą; prisijungimų niekam neperduokite.",
+            "money_mule",
+        ),
+        ("Мы никогда не просим передать нам пароль от интернет-банка.", "money_mule"),
+        (
+            "Зарплата надходить на ваш рахунок; ми ніколи не просимо передавати нам логін чи "
+            "пароль від банку.",
+            "money_mule",
+        ),
+        ("Кур'єр: доставка посилок клієнтам по Києву, оплата щотижня.", "money_mule"),
+        ("Паспорт завжди зберігаєте ви самі; координатор робить лише копію.", "passport_kept"),
+        (
+            "Паспорт всегда хранится у вас, координатор хранит только копию паспорта.",
+            "passport_kept",
+        ),
+        ("Pasus laikote patys, koordinatorius pasilieka tik kopiją.", "passport_kept"),
+        ("Your passport stays with you; the coordinator keeps only a copy of it.", "passport_kept"),
+        ("Зміни по 12 годин, щодня гарячий обід; два вихідних на тиждень.", "excessive_hours"),
+        ("У вихідні немає доставки, магазин працює до 20:00.", "excessive_hours"),
+        ("В выходные нет доставки, график 2/2 по 12 часов.", "excessive_hours"),
+        ("Dirbame 12 valandų pamainomis, dvi išeiginės per savaitę.", "excessive_hours"),
+        ("12-hour shifts, 4 on / 4 off; every day a hot meal.", "excessive_hours"),
+        ("Зарплата виплачується раз на місяць, аванс – щотижня.", "wages_withheld"),
+        ("Зарплата два раза в месяц, чтобы вам было удобно планировать бюджет.", "wages_withheld"),
+        ("Atlyginimas mokamas kas mėnesį, premija – kas tris mėnesius.", "wages_withheld"),
+        (
+            "Salary paid monthly into your account; the team bonus is paid every three months.",
+            "wages_withheld",
+        ),
+        ("We pay well above the minimum so that people don't leave.", "wages_withheld"),
+        (
+            "Nutraukus sutartį anksčiau, baudos nėra – tik įspėkite prieš dvi savaites.",
+            "penalties",
+        ),
+        ("Если уйдёте раньше срока, штрафа не будет — предупредите за две недели.", "penalties"),
+        ("Якщо звільнитеся достроково, штрафу не буде.", "penalties"),
+        ("You may end the contract early without any penalty.", "penalties"),
+        ("Понаднормові години відпрацьовуються з доплатою 50 %.", "pay_back_later"),
+        ("Остаток отпуска переносится на следующий год.", "pay_back_later"),
+        ("Likusios atostogų dienos perkeliamos į kitus metus.", "pay_back_later"),
+        ("The rest of your pay is paid monthly into your account.", "pay_back_later"),
+        (
+            "Без договора на работу не берём: договор подписываем в Вильнюсе до выезда.",
+            "off_the_books",
+        ),
+        ("Без договору не працюємо: договір підписуємо в Києві до виїзду.", "off_the_books"),
+        ("Be darbo sutarties nedirbame – sutartį pasirašome prieš išvykstant.", "off_the_books"),
+        (
+            "You cannot start work without papers: we sign the contract in Vilnius before you "
+            "travel.",
+            "off_the_books",
+        ),
+        (
+            "Model agency casting in Vilnius: bring two ordinary photos; we never ask for "
+            "swimsuit photos.",
+            "sex_work_cover",
+        ),
+        ("Сиделка: сопровождение подопечной на приём к врачу и на прогулки.", "sex_work_cover"),
+        ("Доглядальниця: супровід підопічного на прогулянках і до лікаря.", "sex_work_cover"),
+        (
+            "Masažuotojas (-a) į reabilitacijos centrą, būtinas masažuotojo diplomas.",
+            "sex_work_cover",
+        ),
+        ("Send your CV with a photo of your certificates.", "photos_requested"),
+        ("Siųskite CV su nuotrauka ir rekomendacijomis.", "photos_requested"),
+        ("Пришлите резюме с фото. Предлагаем карьерный рост и обучение.", "photos_requested"),
+        ("Надішліть резюме з фото; гарантуємо кар'єрний зріст.", "photos_requested"),
+    ],
+)
+def test_sound_wordings_near_batch_27s_classes_stay_quiet(scanner, text, flag):
     assert flag not in scanner.scan(text).ids
 
 
