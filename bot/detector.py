@@ -283,24 +283,34 @@ def _parse_term(term: str, lang: str, where: str, groups: dict[str, dict[str, st
                 raise SignalsError(f"{where}: word group {alt!r} has no {lang!r} words")
             keys.extend(_parse_term(groups[alt][lang], lang, f"{where}: {alt}", {}))
             continue
-        kind = "stem"
-        if alt.startswith("="):
-            kind, alt = "exact", alt[1:]
-        elif alt.endswith("*"):
-            kind, alt = "prefix", alt[:-1]
-        word = normalize(alt)
-        if lang == "lt":
-            word = strip_diacritics_lt(word)
-        spans = token_spans(word)
-        if len(spans) != 1 or spans[0][0] != word:
-            raise SignalsError(f"{where}: {alt!r} is not one word (write words apart)")
-        if kind == "stem" and len(stem(word, lang)) >= MIN_STEM:
-            keys.append(("stem", lang, stem(word, lang)))
-        elif kind == "stem":  # a very short stem would match unrelated words: whole word only
-            keys.append(("exact", word))
-        else:
-            keys.append((kind, word))
+        try:
+            keys.append(_word_key(alt, lang))
+        except ValueError:
+            word = alt.removeprefix("=").removesuffix("*")
+            raise SignalsError(f"{where}: {word!r} is not one word (write words apart)") from None
     return keys
+
+
+@cache
+def _word_key(alt: str, lang: str) -> Key:
+    """Return the key of one written word (`word`, `word*`, `=word`); ValueError if it is not
+    one word. Cached: word groups repeat the same words in hundreds of rules."""
+    kind = "stem"
+    if alt.startswith("="):
+        kind, alt = "exact", alt[1:]
+    elif alt.endswith("*"):
+        kind, alt = "prefix", alt[:-1]
+    word = normalize(alt)
+    if lang == "lt":
+        word = strip_diacritics_lt(word)
+    spans = token_spans(word)
+    if len(spans) != 1 or spans[0][0] != word:
+        raise ValueError(alt)
+    if kind == "stem" and len(stem(word, lang)) >= MIN_STEM:
+        return ("stem", lang, stem(word, lang))
+    if kind == "stem":  # a very short stem would match unrelated words: whole word only
+        return ("exact", word)
+    return (kind, word)
 
 
 _GROUP_RE = re.compile(r"[A-Z][A-Z_]+")
@@ -575,6 +585,7 @@ class Detector:
         errors: list[str] = []
         for path, data in loaded:
             _load_file(path, data, groups, vocab, fuzzy_stems, errors)
+        _word_key.cache_clear()  # needed only while rules are read
         if errors:
             raise SignalsError("\n".join(errors))
         for lang, word in sorted(fuzzy_stems):

@@ -163,15 +163,23 @@ class _Matcher:
         self.pattern = "|".join(sources)
         self._names = names  # (written pattern, where) per source, to name a broken one
         self._whole: re.Pattern[str] | None = None
-        firsts = [_first_chars(src) for src in sources]
+        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+
+    @cached_property
+    def _buckets(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        """Which patterns can start with each character, and those that can start with any.
+
+        Worked out on first use (parsing every pattern is most of the scanner's load time),
+        so the server is ready sooner; `Scanner.compile_all` does it in the background.
+        """
+        firsts = [_first_chars(src) for src in self.sources]
         letters = set().union(*(chars for chars in firsts if chars))
         # keep the written order inside each bucket: the first pattern that fits wins
-        self._picks = {
+        picks = {
             ch: tuple(i for i, chars in enumerate(firsts) if chars is None or ch in chars)
             for ch in letters
         }
-        self._other = tuple(i for i, chars in enumerate(firsts) if chars is None)
-        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        return picks, tuple(i for i, chars in enumerate(firsts) if chars is None)
 
     @property
     def whole(self) -> re.Pattern[str]:
@@ -192,7 +200,8 @@ class _Matcher:
             raise
 
     def _bucket(self, ch: str) -> re.Pattern[str] | None:
-        picked = self._picks.get(ch, self._other)
+        picks, other = self._buckets
+        picked = picks.get(ch, other)
         if picked not in self._compiled:  # compiled on first use: loading stays fast
             joined = "|".join(self.sources[i] for i in picked)
             self._compiled[picked] = self._compile(joined) if picked else None
@@ -728,6 +737,7 @@ class Scanner:
         """Compile every pattern now; a broken one raises ScannerError naming it."""
         for matcher in _matchers(self, set()):
             matcher.whole  # noqa: B018 - compiling is the point
+            matcher._buckets  # noqa: B018
 
     @property
     def flag_ids(self) -> list[str]:
