@@ -15,17 +15,17 @@ EN = """
     clients come company contract could cousin daughter day days debt did does dont door
     driver driving dublin each employer end english euros even evening every everything
     factory family farm fee fine first flat flight food for found free friend friends from
-    gave germany get girl girls give go going good got guy had has have he her here him his
-    hit home hotel hour hours house how husband if im in inside into ireland it its job just
-    keep keeps kept key kids kill kitchen know landlord last late leave left legal like
+    gave germany get girl girls give go going good got guy had hand has have he her here him
+    his hit home hotel hour hours house how husband if im in inside into ireland it its job
+    just keep keeps kept key kids kill kitchen know landlord last late leave left legal like
     lithuania lithuanian live lock locked london madam make manager me met money month
     months more morning mother mum must my near need never new next night nobody normal
     norway not nothing now number of off office old one only open or other our out outside
     owe owes own owner paid passport passports pay pays people permit phone phones please
     poland police promised put rent report residence right room safe said salary same say
     saying says scared school see send sent she shift shop should sign since sister site
-    sleep so sold someone son spain still stop supervisor take takes talk tell thank that
-    the their them then there they think this three through ticket time today told tomorrow
+    sleep so sold someone son spain still stop supervisor take takes talk tell that the
+    their them then there they think this three through ticket time today told tomorrow
     tonight too took two until up us van very wages want wants warehouse was wash water we
     week weeks went were what when where which who wife will with without woman work worker
     workers working works would writing year years yesterday you young your
@@ -34,28 +34,28 @@ EN = """
 LT = """
     aciu airijoj airijoje alga algos anglija anglijoj anglijoje ant anukas apie ar ateina
     ateme atlyginimo atvaziavau atveze auga banko bet bijau bijo bilieta bosas brigadininkas
-    brolis busta buta bute buto buvo cia dabar danijoj dar darba darbas darbdavys darbo
-    daryt daryti daugiau del diena dienas dirba dirbam dirbt dirbti dirbu dokumentu
-    dokumentus draugas drauge du dukra duoda duris duru dvi eit esu euru gal gali galima
-    galiu gavau gerai grasina grazino grizo grizt gyvena gyvenam iki internete ir iseit
-    iseiti ispanijoj isvaziavo jai jam jau jei ji jie jiems jis jo jos ju juos jusu ka kad
-    kai kaip kalba kam kambary kas kazkas kazkur kelione kiek kiekviena kita kitaip kitam
-    klausiu klientais kol kortele korteles kreiptis kur kuri kuris labai laiko laiku lauko
-    liepe liepia lietuva lietuvoj lietuvoje lietuvos londone mamai mane manes mano masina
-    menesi menesius mergina mes metu metus moka mus musa musu nakti namie namo namu neduoda
-    negali negaliu nei neisleidzia neleidzia nemoka nera nes nezinau niekas nieko niekur
-    noreciau nori noriu normalu nors norvegija norvegijoj norvegijoje nuo nuotraukas
-    olandijoj oro padekit paeme pagal pagalbos pamaina paprase parase parasyta pas pasa
-    pasake pasakojo pasas pasieme pasiliko pasiule paskambino paso pasus pati pats pinigu
-    pinigus pirma policija policijai prasau praso prie pries puse rasau raso reikia ryto
-    rytoj sake sako sandely saskaita savaite savaites savininkas savo sefas seima
-    seimininkas sesuo siandien skambint skola skolinga skolingas skolos statybose stovi su
-    sumuse sunus sutarti sutarties sutartis svedijoj sveiki tada tai taip tas telefona
-    telefonas telefono telefonus tiek tiesiog tik trecia tris turi turiu ukio ukyje uz
-    uzdare uzmus uzrakino uzsienyje vadovas vaikai vaikas vaikinas vakar vakara vakare val
-    valanda valandu vandens vardu vasara vel vercia veza viena vienas vis visada visi viska
-    viskas visu visus vokietija vokietijoj vokietijoje vyrai vyras vyru yra zadejo zino
-    zmogus zmona zmonemis zmones zmoniu
+    brolis busta buta bute buvo cia dabar danijoj dar darba darbas darbdavys darbo daryt
+    daryti daugiau del diena dienas dirba dirbam dirbt dirbti dirbu dokumentu dokumentus
+    draugas drauge du dukra duoda duris duru durys dvi eit esu euru gal gali galima galiu
+    gavau gerai grasina grazino grizo grizt gyvena gyvenam iki internete ir iseit iseiti
+    ispanijoj isvaziavo jai jam jau jei ji jie jiems jis jo jos ju juos jusu ka kad kai kaip
+    kalba kam kambary kas kazkas kazkur kelione kiek kiekviena kita kitaip kitam klausiu
+    klientais kol kortele korteles kreiptis kur kuri kuris labai laiko laiku lauko liepe
+    liepia lietuva lietuvoj lietuvoje lietuvos londone mamai mane manes mano masina menesi
+    menesius mergina mes metu metus moka mus musa musu nakti namie namo namu neduoda negali
+    negaliu nei neisleidzia neleidzia nemoka nera nes nezinau niekas nieko niekur noreciau
+    nori noriu normalu nors norvegija norvegijoj norvegijoje nuo nuotraukas olandijoj oro
+    padekit paeme pagal pagalbos pamaina paprase parase parasyta pas pasa pasake pasakojo
+    pasas pasieme pasiliko pasiule paskambino paso pasus pati pats pinigu pinigus pirma
+    policija policijai prasau praso prie pries puse rasau raso reikia ryto rytoj sake sako
+    sandely saskaita savaite savaites savininkas savo sefas seima seimininkas sesuo siandien
+    skambint skola skolinga skolingas skolos statybose stovi su sumuse sunus sutarti
+    sutarties sutartis svedijoj sveiki tada tai taip tas telefona telefonas telefono
+    telefonus tiek tiesiog tik trecia tris turi turiu ukio ukyje uz uzdare uzmus uzrakino
+    uzsienyje vadovas vaikai vaikas vaikinas vairuotojas vakar vakara vakare val valanda
+    valandu vandens vardu vasara vel vercia veza viena vienas vis visada visi viska viskas
+    visu visus vokietija vokietijoj vokietijoje vyrai vyras vyru yra zadejo zino zmogus
+    zmonemis zmones zmoniu
 """
 
 RU_TRANSLIT = """
