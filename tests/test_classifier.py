@@ -84,8 +84,10 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     # phone-typed messages: recall 0.975, precision 0.965, urgent recall 0.973, category
     # recall 0.889 (aims 0.95 / 0.92 / 0.95 / 0.80: all met). On the 300 well-formed ones,
     # the natural mix of clean-31: 0.968 / 0.993 / 0.974 (aims 0.97 / 0.95 / 1.0: recall
-    # one message short, two urgent messages of 77 not marked urgent). Held where they were
-    # measured, so that a change cannot make them worse unnoticed.
+    # one message short, two urgent messages of 77 not marked urgent). Batch 40 and clean-37
+    # (seven more new writers, written after this model was trained): 0.973 / 0.939 / 0.947
+    # / 0.884 (urgent one message short) and 0.974 / 0.955 / 0.961 / 0.888 (urgent 73 of 76).
+    # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
 
@@ -103,6 +105,8 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
 
     holds("*-39.yaml", 600, 0.974, 0.964, 0.972, 0.888)
     holds("clean-35-*.yaml", 300, 0.967, 0.992, 0.973)
+    holds("*-40.yaml", 600, 0.972, 0.938, 0.946, 0.883)
+    holds("clean-37-*.yaml", 300, 0.973, 0.954, 0.960)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
