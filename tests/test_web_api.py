@@ -420,6 +420,21 @@ async def test_too_many_requests_from_one_address_are_429(api: Web) -> None:
     assert statuses == [201, 201, 429]
 
 
+def test_buckets_of_keys_seen_once_are_forgotten_once_refilled_but_a_drained_one_is_kept():
+    # a worker serving many short visits must not keep a bucket per visitor for its whole
+    # life (RSS), and forgetting must not hand a fresh burst to someone who spent theirs
+    now = [0.0]
+    limits = TokenBuckets(Rate(per_minute=6, burst=3), clock=lambda: now[0])
+    assert [limits.take("busy") for _ in range(3)] == [0.0, 0.0, 0.0]
+    for i in range(1_100):  # each takes 1 of 3 tokens: full again 10 s later
+        assert limits.take(f"early {i}") == 0.0
+    now[0] = 15.0  # the early ones have refilled; "busy" has 1.5 tokens of 3
+    for i in range(1_100):
+        assert limits.take(f"late {i}") == 0.0
+    assert len(limits._buckets) < 1_200  # the early 1,100 were forgotten
+    assert limits.take("busy") == 0.0 and limits.take("busy") > 0  # 1.5 tokens, not 3
+
+
 async def test_store_down_is_503_in_the_person_language_and_recovers(
     web_engine: Any, web_settings: Any
 ) -> None:

@@ -53,6 +53,10 @@ def _rate(per_minute: float | None, default: Rate) -> Rate:
     return Rate(per_minute=float(per_minute), burst=max(1, int(per_minute // 2)))
 
 
+#: The table of buckets is first pruned at this many keys (see `TokenBuckets._prune_at`).
+PRUNE_FROM = 1024
+
+
 @dataclass
 class TokenBuckets:
     """Token buckets by key; `take` answers how long to wait, or 0 when allowed."""
@@ -62,6 +66,9 @@ class TokenBuckets:
     max_keys: int = 50_000
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    # Refilled buckets are dropped whenever the table doubles: a key seen once (a visitor,
+    # a short conversation) does not stay for the life of the worker.
+    _prune_at: int = PRUNE_FROM
 
     def take(self, key: str) -> float:
         """Spend one token for `key`; return 0 if allowed, else seconds until one is free."""
@@ -76,8 +83,9 @@ class TokenBuckets:
             self._buckets[name] = (tokens, now)
             return (1.0 - tokens) / refill
         self._buckets[name] = (tokens - 1.0, now)
-        if len(self._buckets) > self.max_keys:
+        if len(self._buckets) > min(self._prune_at, self.max_keys):
             self._forget_full(now)
+            self._prune_at = max(PRUNE_FROM, 2 * len(self._buckets))
         return 0.0
 
     def _forget_full(self, now: float) -> None:
