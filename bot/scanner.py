@@ -45,6 +45,15 @@ QUIET_WEIGHT = 2
 #: were sound 26 times and risky 28 times with one sign, sound twice and risky 29 times with
 #: two or more (mostly no employer named and a messenger as the only contact).
 WEAK_TOGETHER = 2
+
+
+def rules_warn(ids: Iterable[str], weights: dict[str, int]) -> bool:
+    """Tell whether these flags raise a warning without the ad model: one heavier than
+    QUIET_WEIGHT, or WEAK_TOGETHER weak signs (`Scanner._read_model`, `train.combine_ads`)."""
+    ids = list(ids)
+    return len(ids) >= WEAK_TOGETHER or any(weights[i] > QUIET_WEIGHT for i in ids)
+
+
 PERIODS = ("hour", "day", "week", "month", "year")
 TYPICAL_SCOPES = ("all", "unskilled")
 #: Longer texts are cut here (the engine accepts up to 4,000 characters).
@@ -795,7 +804,7 @@ class Scanner:
         `check: model`), quoting the heaviest words no rule matched, and the weak sign
         counts with it.
         """
-        if len(spans) >= WEAK_TOGETHER or any(self._weights[fid] > QUIET_WEIGHT for fid in spans):
+        if rules_warn(spans, self._weights):
             return spans, "", {}
         flag = self._model_flag
         model = self.ad_model.model if flag and self.ad_model and original.strip() else None

@@ -444,19 +444,27 @@ def combine_ads(
     `weight`, weak signs included) with the model's probabilities as the scanner does
     (`Scanner._read_model`): a heavier flag or two weak signs always, one weak sign or
     none only with the model."""
-    from bot.scanner import QUIET_WEIGHT, WEAK_TOGETHER
+    from bot.scanner import rules_warn
 
-    flagged = []
-    for ids, p in zip(rule_ids, probs, strict=True):
-        weak = len(ids) < WEAK_TOGETHER and all(weight[i] <= QUIET_WEIGHT for i in ids)
-        flagged.append(not weak or bool(p >= thresholds["raise"]))
-    return np.array(flagged)
+    return np.array(
+        [
+            rules_warn(ids, weight) or bool(p >= thresholds["raise"])
+            for ids, p in zip(rule_ids, probs, strict=True)
+        ]
+    )
+
+
+def _rules_alone(rule_ids: list[list[str]], weight: dict) -> np.ndarray:
+    """Return whether each ad is flagged by its rules without the model."""
+    from bot.scanner import rules_warn
+
+    return np.array([rules_warn(ids, weight) for ids in rule_ids])
 
 
 def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight) -> dict:
     """Pick the `raise` threshold on out-of-fold probabilities (see above)."""
     sound = ~risky
-    rules = combine_ads(rule_ids, probs, {"raise": 2.0}, weight)
+    rules = _rules_alone(rule_ids, weight)
     raise_at = 1.0
     for t in ADS_GRID[::-1]:  # from the top: the lowest that keeps the false alarms
         trial = combine_ads(rule_ids, probs, {"raise": t}, weight)
@@ -471,7 +479,7 @@ def ads_report(ads, rule_ids, probs, thresholds, weight) -> str:
     """Per batch, out of fold: risky flagged and sound quiet by the rules alone, by the
     model alone (at `raise`) and by both as the scanner reads them."""
     both = combine_ads(rule_ids, probs, thresholds, weight)
-    rules = combine_ads(rule_ids, probs, {"raise": 2.0}, weight)
+    rules = _rules_alone(rule_ids, weight)
     model = probs >= thresholds["raise"]
     risky = np.array([ad.risky for ad in ads])
     batches = np.array([ad.batch for ad in ads])
