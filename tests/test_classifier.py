@@ -79,14 +79,12 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 39 and clean-35 (dialogs/signals/corpus/pending/, new writers, never trained on,
-    # never read for tuning) are the unseen measure of the shipped model. On the 600
-    # phone-typed messages: recall 0.975, precision 0.965, urgent recall 0.973, category
-    # recall 0.889 (aims 0.95 / 0.92 / 0.95 / 0.80: all met). On the 300 well-formed ones,
-    # the natural mix of clean-31: 0.968 / 0.993 / 0.974 (aims 0.97 / 0.95 / 1.0: recall
-    # one message short, two urgent messages of 77 not marked urgent). Batch 40 and clean-37
-    # (seven more new writers, written after this model was trained): 0.973 / 0.939 / 0.947
-    # / 0.884 (urgent one message short) and 0.974 / 0.955 / 0.961 / 0.888 (urgent 73 of 76).
+    # Batch 41 and clean-38 (dialogs/signals/corpus/pending/, seven new writers, never
+    # trained on, never read for tuning) are the unseen measure of the shipped model. On the
+    # 600 phone-typed messages: recall 0.978, precision 0.978, urgent recall 0.941 (143 of
+    # 152), category recall 0.911 (aims 0.95 / 0.92 / 0.95 / 0.80: urgent short). On the 300
+    # well-formed ones (60 % dangerous): 0.960 / 0.965 / 1.0 (aims 0.97 / 0.95 / 1.0: recall
+    # two messages short, every urgent message marked urgent).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -103,10 +101,8 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         for name, value, floor in zip(names, got, floors, strict=False):
             assert value >= floor, (pattern, name, value)
 
-    holds("*-39.yaml", 600, 0.974, 0.964, 0.972, 0.888)
-    holds("clean-35-*.yaml", 300, 0.967, 0.992, 0.973)
-    holds("*-40.yaml", 600, 0.972, 0.938, 0.946, 0.883)
-    holds("clean-37-*.yaml", 300, 0.973, 0.954, 0.960)
+    holds("*-41.yaml", 600, 0.977, 0.977, 0.940, 0.910)
+    holds("clean-38-*.yaml", 300, 0.959, 0.964, 0.999)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
