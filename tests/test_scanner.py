@@ -887,33 +887,41 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: stopped being a fee, and the ad model was retrained with batch 27's dev ads: 360/377 and
 #: 321/356. Every older part loses one to three risky ads flagged by one weak sign alone and
 #: gains more sound ones (b1-b26's 356/370 and 302/347 became 353/370 and 315/347).
+#: Batch 28 (a new writer; before any tuning 27/28 risky flagged, 30/32 sound quiet: dev
+#: 18/18 and 22/23, test 9/10 and 8/9) brought the test parts to 369/387 and 329/365 with
+#: the scanner of batch 27. Its dev part's one false alarm (a fee the employer "pays for",
+#: named far down a long list) and its written-for flags were then made rules, and the ad
+#: model was retrained with its dev ads (out-of-fold `raise` threshold 0.80 -> 0.76): it
+#: now raises one sound ad of b8's test part and one risky ad of b12's (370/387 and
+#: 328/365; b1-b27 361/377 and 320/356).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 360 / 377
-TEST_PART_SOUND_QUIET = 321 / 356
+TEST_PART_RISKY_FLAGGED = 370 / 387
+TEST_PART_SOUND_QUIET = 328 / 365
 #: (last batch read, risky flagged, sound quiet) of the test parts of b1 to that batch
 TEST_PART_UP_TO = [
-    (26, 353 / 370, 315 / 347),
-    (25, 343 / 360, 306 / 336),
-    (24, 337 / 354, 297 / 327),
-    (23, 321 / 337, 289 / 317),
-    (22, 312 / 328, 278 / 302),
-    (20, 294 / 308, 262 / 284),
-    (18, 271 / 285, 244 / 265),
-    (17, 253 / 266, 230 / 247),
-    (16, 231 / 241, 212 / 223),
-    (15, 212 / 221, 195 / 206),
-    (14, 193 / 201, 172 / 182),
-    (13, 177 / 185, 155 / 163),
-    (12, 152 / 157, 141 / 149),
-    (10, 116 / 118, 114 / 120),
-    (9, 97 / 97, 96 / 100),
-    (8, 76 / 76, 85 / 89),
+    (27, 361 / 377, 320 / 356),
+    (26, 354 / 370, 314 / 347),
+    (25, 344 / 360, 305 / 336),
+    (24, 338 / 354, 296 / 327),
+    (23, 322 / 337, 288 / 317),
+    (22, 313 / 328, 277 / 302),
+    (20, 295 / 308, 261 / 284),
+    (18, 272 / 285, 243 / 265),
+    (17, 254 / 266, 229 / 247),
+    (16, 232 / 241, 211 / 223),
+    (15, 213 / 221, 194 / 206),
+    (14, 194 / 201, 171 / 182),
+    (13, 178 / 185, 154 / 163),
+    (12, 153 / 157, 140 / 149),
+    (10, 116 / 118, 113 / 120),
+    (9, 97 / 97, 95 / 100),
+    (8, 76 / 76, 84 / 89),
     (7, 63 / 63, 69 / 73),
     (6, 51 / 51, 57 / 59),
 ]
 #: b1-b10 with b12 (b11 was added after b12's round)
-TEST_PART_B1_B10_B12 = (131 / 135, 131 / 139)
+TEST_PART_B1_B10_B12 = (132 / 135, 130 / 139)
 
 
 def test_the_frozen_test_part_does_not_get_worse(scanner):
@@ -973,6 +981,19 @@ WRITTEN_FOR_NOT_YET = {
     "b27_ru_risky_il_massazh",
     "b27_ru_risky_fi_posylki_parom",
     "b27_uk_risky_lt_rakhunky",
+    # batch 28 (18/18 risky dev ads flagged before any tuning, 3/18 by every flag written
+    # for; 10/18 with its rules): no pay check knows Dubai's dollars or a Lithuanian district
+    # named only as "Kėdainių raj.", `easy_money` needs pay far above, some weak signs the
+    # writer listed (a Viber number, no employer) are worded in ways no rule reads, and
+    # neither is "документи зробимо десь через 2–3 місяці" (papers later: off the books)
+    "b28_en_risky_dubai_vip_hostess",
+    "b28_en_risky_parcel_reshipping_telegram",
+    "b28_lt_risky_banko_saskaita_telegram",
+    "b28_lt_risky_darzoviu_ukis_grynais",
+    "b28_ru_risky_norvegiya_treska_dolg_shtraf",
+    "b28_uk_risky_khostes_antalia_dubai",
+    "b28_uk_risky_nimechchyna_budova_biometriia",
+    "b28_uk_risky_kartka_dropy_bot",
 }
 
 
