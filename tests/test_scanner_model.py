@@ -95,16 +95,6 @@ def parts(evidence: str) -> list[str]:
             ),
         )
         if lang == "ru"
-        else pytest.param(
-            lang,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="since the ad model read batch 27 it still flags this ad, but quotes "
-                "'Factory packing', 'Germany, no language needed' and 'provided' above the "
-                "fee's sentence",
-            ),
-        )
-        if lang == "en"
         else lang
         for lang in sorted(UNSEEN_FEE)
     ],
