@@ -900,35 +900,42 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: 378/395 and 334/371. Its dev part's rules (a deduction priced with "nuomos sutartis
 #: raštu", a pay review "раз на пів року" that b28's rule read as pay withheld) and the ad
 #: model retrained with its dev ads (`raise` 0.76 -> 0.82): 377/395 and 334/371.
+#: Batch 30 (another new writer; before any tuning 27/28 risky flagged, 28/32 sound quiet:
+#: dev 20/20 and 18/20, test 7/8 and 10/12) brought the test parts to 384/403 and 344/383.
+#: Its dev part's rules (a visa fee paid to UK Visas and Immigration, a farmer named by
+#: name and surname) and the ad model retrained with its dev ads (`raise` 0.82 -> 0.77):
+#: 386/403 and 343/383; the retrained model raises one more risky ad and one more sound ad
+#: in the oldest test parts (b5-b6).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 377 / 395
-TEST_PART_SOUND_QUIET = 334 / 371
+TEST_PART_RISKY_FLAGGED = 386 / 403
+TEST_PART_SOUND_QUIET = 343 / 383
 #: (last batch read, risky flagged, sound quiet) of the test parts of b1 to that batch
 TEST_PART_UP_TO = [
-    (28, 369 / 387, 328 / 365),
-    (27, 360 / 377, 320 / 356),
-    (26, 353 / 370, 314 / 347),
-    (25, 343 / 360, 305 / 336),
-    (24, 337 / 354, 296 / 327),
-    (23, 321 / 337, 288 / 317),
-    (22, 312 / 328, 277 / 302),
-    (20, 294 / 308, 261 / 284),
-    (18, 271 / 285, 243 / 265),
-    (17, 253 / 266, 229 / 247),
-    (16, 231 / 241, 211 / 223),
-    (15, 212 / 221, 194 / 206),
-    (14, 194 / 201, 171 / 182),
-    (13, 178 / 185, 154 / 163),
-    (12, 153 / 157, 140 / 149),
-    (10, 117 / 118, 113 / 120),
-    (9, 97 / 97, 95 / 100),
-    (8, 76 / 76, 84 / 89),
-    (7, 63 / 63, 69 / 73),
-    (6, 51 / 51, 57 / 59),
+    (29, 379 / 395, 333 / 371),
+    (28, 371 / 387, 327 / 365),
+    (27, 361 / 377, 319 / 356),
+    (26, 354 / 370, 313 / 347),
+    (25, 344 / 360, 304 / 336),
+    (24, 338 / 354, 295 / 327),
+    (23, 322 / 337, 287 / 317),
+    (22, 313 / 328, 276 / 302),
+    (20, 295 / 308, 260 / 284),
+    (18, 272 / 285, 242 / 265),
+    (17, 254 / 266, 228 / 247),
+    (16, 232 / 241, 210 / 223),
+    (15, 213 / 221, 193 / 206),
+    (14, 195 / 201, 170 / 182),
+    (13, 179 / 185, 153 / 163),
+    (12, 154 / 157, 139 / 149),
+    (10, 117 / 118, 112 / 120),
+    (9, 97 / 97, 94 / 100),
+    (8, 76 / 76, 83 / 89),
+    (7, 63 / 63, 68 / 73),
+    (6, 51 / 51, 56 / 59),
 ]
 #: b1-b10 with b12 (b11 was added after b12's round)
-TEST_PART_B1_B10_B12 = (132 / 135, 130 / 139)
+TEST_PART_B1_B10_B12 = (133 / 135, 129 / 139)
 
 
 def test_the_frozen_test_part_does_not_get_worse(scanner):
@@ -1008,6 +1015,20 @@ WRITTEN_FOR_NOT_YET = {
     "b29_en_risky_remote_payment_assistant",
     "b29_lt_risky_banko_saskaitos_telegram",
     "b29_ru_risky_spa_stambul_massazhistki",
+    # batch 30 (20/20 risky dev ads flagged before any tuning, 4/20 by every flag written
+    # for; 11/20 with its rules): `easy_money` without pay far above, pay under the minimum
+    # of live-in care in Germany ("1300 € į rankas" a month: no hours to divide by), 12-hour
+    # shifts alone (not excessive by themselves), and weak signs the writer listed where a
+    # heavier flag already warns (a Telegram bot, a Viber number, "мест мало")
+    "b30_en_risky_remote_logistics_parcels_payments",
+    "b30_lt_risky_saskaitos_pervedimai",
+    "b30_lt_risky_vokietija_globa_be_sutarties",
+    "b30_ru_risky_telegram_kurer_karty",
+    "b30_ru_risky_niderlandy_strojka_bezviz",
+    "b30_ru_risky_avtomojka_vilnius_nalichka",
+    "b30_uk_risky_polshcha_rybnyi_zavod_pasporty",
+    "b30_uk_risky_telegram_kartky_na_sebe",
+    "b30_uk_risky_nimechchyna_doglialnytsia_bez_vykhodu",
 }
 
 
@@ -2299,6 +2320,69 @@ def test_batch_27s_risky_classes_in_other_words_are_raised(scanner, text, flag):
     ],
 )
 def test_sound_wordings_near_batch_27s_classes_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+# Batches 28-30 (issue 14): the classes their dev ads were written for, in our own words,
+# and sound wordings next to them.
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Please send 2 photos (face, full height, bikini) to apply.", "photos_requested"),
+        ("Atsiųsk 3 nuotraukas (veido, viso ūgio, su maudymosi kostiumėliu).", "photos_requested"),
+        ("Надішліть 2 фото (обличчя, у повний зріст, у купальнику).", "photos_requested"),
+        ("Money arrives on your card, you keep 8% and send the rest on.", "money_mule"),
+        ("Receive boxes at home, repack them and forward them to new addresses.", "money_mule"),
+        ("Pinigai ateis į tavo sąskaitą, likusius persiunti mūsų nurodytu numeriu.", "money_mule"),
+        ("Оформи на себе картку і передай нам доступ до застосунку.", "money_mule"),
+        ("Work 7am-8pm, 7 days, cash every Friday.", "excessive_hours"),
+        ("Dirbam nuo 7 iki 21 val., be išeiginių.", "excessive_hours"),
+        ("Работаем с 7 до 21 без выходных.", "excessive_hours"),
+        ("Догляд цілодобово, один вихідний на місяць.", "excessive_hours"),
+        ("Come on a holiday visa, the boss sorts the permit here.", "tourist_visa"),
+        ("Заїжджаєте як турист, документи зробимо на місці.", "tourist_visa"),
+        ("Въезд по безвизу, документы оформим на месте.", "tourist_visa"),
+        ("20% of your weekly pay is reserved and paid at the end of the season.", "wages_withheld"),
+        ("Зарплату виплачуємо раз на 3 місяці.", "wages_withheld"),
+        ("If you leave before the end you lose the reserve.", "penalties"),
+        ("Если уезжаете до конца сезона — штраф 500 €.", "penalties"),
+        ("The ticket is taken back out of your first wages.", "pay_back_later"),
+        ("Bilietą nupirksim, vėliau atskaičiuosim iš algos.", "pay_back_later"),
+        ("Автобус за наш рахунок, потім вираховуємо з першої зарплати.", "pay_back_later"),
+        ("Don't discuss the job with anyone, even family.", "secrecy"),
+        ("Apie darbą nereikia pasakoti artimiesiems.", "secrecy"),
+        ("Išeiti iš teritorijos be leidimo negalima.", "confinement"),
+    ],
+)
+def test_batch_28_to_30s_risky_classes_in_other_words_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        (
+            "The Trust pays for your certificate, flights, exam preparation, housing for 8 "
+            "weeks, the IHS surcharge and the registration fee.",
+            "fee",
+        ),
+        (
+            "You pay only the visa application fee, paid directly to UK Visas and Immigration.",
+            "fee",
+        ),
+        ("Salary paid monthly; we review it once every six months.", "wages_withheld"),
+        ("Зарплата щомісяця, переглядаємо раз на пів року.", "wages_withheld"),
+        (
+            "Butas 3800 NOK/mėn. – išskaičiuojama iš atlyginimo, nuomos sutartis raštu.",
+            "deductions",
+        ),
+        ("Flights paid by us; nothing is taken from your wages.", "pay_back_later"),
+        ("We work 8am-4pm, 5 days a week, weekends free.", "excessive_hours"),
+        ("Keep your receipts; we reimburse travel costs within a week.", "money_mule"),
+        ("Your passport always stays with you.", "passport_kept"),
+    ],
+)
+def test_sound_wordings_near_batch_28_to_30s_classes_stay_quiet(scanner, text, flag):
     assert flag not in scanner.scan(text).ids
 
 
