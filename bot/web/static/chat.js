@@ -476,7 +476,9 @@
     log.textContent = "";
     if (hostOrigin) {
       tellHost("exit");
-      location.replace("about:blank");
+      // Leave a moment for the message to cross to the host page (another process when it
+      // is another site): navigating at once could drop it, and the widget stayed open.
+      setTimeout(() => location.replace("about:blank"), 150);
       return;
     }
     location.replace(NEUTRAL_SITE);
