@@ -54,6 +54,7 @@ from bot.text import (
     language_of_bits,
     normalize,
     normalize_token,
+    soft_signs,
     split_tokens,
     stem,
     strip_diacritics_lt,
@@ -618,6 +619,10 @@ class Detector:
                 surfaces.update((ru, uk))
                 stems.append(("ru", stem(ru, "ru")))
                 stems.append(("uk", stem(uk, "uk")))
+                for lang, plain in (("ru", ru), ("uk", uk)):
+                    for soft in soft_signs(plain, lang):
+                        surfaces.add(soft)
+                        stems.append((lang, stem(soft, lang)))
         elif any("\u0400" <= ch <= "\u04ff" for ch in token):
             stems.append(("ru", stem(token, "ru")))
             stems.append(("uk", stem(token, "uk")))

@@ -25,6 +25,7 @@ __all__ = [
     "language_of_tokens",
     "normalize",
     "normalize_token",
+    "soft_signs",
     "split_tokens",
     "stem",
     "strip_diacritics_lt",
@@ -225,6 +226,25 @@ def translit_to_cyrillic(text: str, lang: str = "ru") -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+_HARD_CONSONANT_VOWEL_RE = re.compile("([бвдзлмнпрстф])([юя])")
+_FINAL_T_RE = re.compile("([аеиоуыюяії])т$")
+
+
+def soft_signs(word: str, lang: str) -> tuple[str, ...]:
+    """Return readings of a transliterated word with the soft signs chat transliteration
+    leaves out, or nothing when there is none to add.
+
+    "umeret" reads as "умерет", "ubyut" as "убют": the words meant are "умереть" and
+    "убьют". A final "т" after a vowel may take "ь" (infinitives, Ukrainian "-ють"); in
+    Russian a consonant before "ю" or "я" may too (not before "е": Lithuanian "bet"
+    would read as "бьет"). Each reading is only tried next to the plain one.
+    """
+    inner = _HARD_CONSONANT_VOWEL_RE.sub(r"\1ь\2", word) if lang == "ru" else word
+    readings = {inner, _FINAL_T_RE.sub(r"\1ть", inner)}
+    readings.discard(word)
+    return tuple(readings)
 
 
 # --- stemming --------------------------------------------------------------------------

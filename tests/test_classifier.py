@@ -79,15 +79,15 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 43 and clean-40 (dialogs/signals/corpus/pending/, seven new writers, never
+    # Batch 45 and clean-42 (dialogs/signals/corpus/pending/, six new writers, never
     # trained on, never read for tuning) are the unseen measure of the shipped model. Read
-    # by the model before it (a029d11), before anything was learnt from them: 0.981 / 0.986 /
-    # 0.961 / 0.922 on the 600 phone-typed messages (aims 0.95 / 0.92 / 0.95 / 0.80) and
-    # 0.995 / 0.985 / 1.0 / 0.950 on the 300 well-formed ones (aims 0.97 / 0.95 / 1.0): every
-    # aim met. With the shipped model: 0.986 / 0.983 / 0.974 / 0.928 and 0.990 / 0.985 / 1.0.
-    # Batch 44 and clean-41 (seven more new writers, written after this model was trained):
-    # 0.981 / 0.962 / 0.948 (145 of 153) / 0.919 and 0.965 / 0.985 / 0.987 (75 of 76) /
-    # 0.929: phone urgent recall and well-formed recall and urgent short.
+    # by the model before it (0927474), before anything was learnt from them: 0.975 / 0.970 /
+    # 0.961 / 0.910 on the 600 phone-typed messages (aims 0.95 / 0.92 / 0.95 / 0.80) and
+    # 0.970 / 0.985 / 1.0 / 0.930 on the 300 well-formed ones (aims 0.97 / 0.95 / 1.0): every
+    # aim met. With the shipped model: 0.978 / 0.970 / 0.974 / 0.912 and 0.970 / 0.985 / 1.0.
+    # Batch 46 and clean-43 (six more new writers, written while this model was trained):
+    # 0.986 / 0.983 / 0.974 / 0.927 and 0.990 / 0.980 / 1.0 / 0.910 with the model before it,
+    # 0.986 / 0.983 / 0.967 / 0.921 and 0.995 / 0.980 / 1.0 / 0.923 with this one: every aim.
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -104,10 +104,10 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         for name, value, floor in zip(names, got, floors, strict=False):
             assert value >= floor, (pattern, name, value)
 
-    holds("*-43.yaml", 600, 0.985, 0.982, 0.973, 0.927)
-    holds("clean-40-*.yaml", 300, 0.989, 0.984, 0.999)
-    holds("*-44.yaml", 600, 0.980, 0.961, 0.947, 0.918)
-    holds("clean-41-*.yaml", 300, 0.964, 0.984, 0.986)
+    holds("*-45.yaml", 600, 0.977, 0.969, 0.973, 0.911)
+    holds("clean-42-*.yaml", 300, 0.969, 0.984, 0.999)
+    holds("*-46.yaml", 600, 0.985, 0.982, 0.966, 0.920)
+    holds("clean-43-*.yaml", 300, 0.994, 0.979, 0.999)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):

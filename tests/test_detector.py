@@ -201,6 +201,17 @@ def test_reads_transliteration_missing_diacritics_and_typos(
     assert category in detector.detect(text).categories
 
 
+def test_transliteration_without_soft_signs_is_read_as_meant() -> None:
+    # "umeret" is умереть and "ubyut" убьют: chat transliteration drops the soft sign.
+    # The rules alone, so that the model cannot hide a gap in their reading.
+    rules = Detector.load(None, None)
+    assert rules.detect("hochu umeret").urgent
+    found = rules.detect("skazal ubyut menya esli ujdu")
+    assert found.urgent and "threats" in found.categories
+    # a soft sign is never added before "e": Lithuanian "bet" (but) is not "бьет" (beats)
+    assert not rules.detect("6 val sedejom autobuse, bet jau lenkijoj").danger
+
+
 @pytest.mark.parametrize(
     "text",
     [
