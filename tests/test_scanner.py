@@ -906,12 +906,21 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: name and surname) and the ad model retrained with its dev ads (`raise` 0.82 -> 0.77):
 #: 386/403 and 343/383; the retrained model raises one more risky ad and one more sound ad
 #: in the oldest test parts (b5-b6).
+#: Batch 31 (another new writer; before any tuning 28/28 risky flagged, 22/32 sound quiet:
+#: dev 19/19 and 15/22, test 9/9 and 7/10; five of the ten sound ads flagged for a fee or
+#: a deduction their own words rule out or price) brought the test parts to 395/412 and
+#: 350/393. Its dev part's rules (a visa fee paid to UKVI and refunded, "якщо хтось просить
+#: заплатити — не платіть", "ніякої оплати готівкою", cards opened "на себе" and handed
+#: over, the first month's pay kept "як гарантія", passports "atiduodami saugoti", a whole
+#: share lost on signing off early) and the ad model retrained with its dev ads (`raise`
+#: 0.77 -> 0.74): 396/412 and 350/393 (b1-b30's 386/403 -> 387/403, 343/383 unchanged).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 386 / 403
-TEST_PART_SOUND_QUIET = 343 / 383
+TEST_PART_RISKY_FLAGGED = 396 / 412
+TEST_PART_SOUND_QUIET = 350 / 393
 #: (last batch read, risky flagged, sound quiet) of the test parts of b1 to that batch
 TEST_PART_UP_TO = [
+    (30, 387 / 403, 343 / 383),
     (29, 379 / 395, 333 / 371),
     (28, 371 / 387, 327 / 365),
     (27, 361 / 377, 319 / 356),
@@ -1029,6 +1038,17 @@ WRITTEN_FOR_NOT_YET = {
     "b30_uk_risky_polshcha_rybnyi_zavod_pasporty",
     "b30_uk_risky_telegram_kartky_na_sebe",
     "b30_uk_risky_nimechchyna_doglialnytsia_bez_vykhodu",
+    "b31_en_risky_uk_car_wash_cash",
+    "b31_en_risky_milan_vip_hostess",
+    "b31_en_risky_no_trawler_pay_at_end",
+    "b31_lt_risky_uk_as_tourists_registration_fee",
+    "b31_lt_risky_de_meat_plant_unpaid_trial",
+    "b31_lt_risky_london_zurich_hostess",
+    "b31_lt_risky_bank_account_students",
+    "b31_lt_risky_kedainiai_veg_farm_cash",
+    "b31_ru_risky_finance_agent_usdt",
+    "b31_uk_risky_germany_live_in_carer",
+    "b31_uk_risky_student_bank_cards",
 }
 
 
@@ -2384,6 +2404,45 @@ def test_batch_28_to_30s_risky_classes_in_other_words_are_raised(scanner, text, 
 )
 def test_sound_wordings_near_batch_28_to_30s_classes_stay_quiet(scanner, text, flag):
     assert flag not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # batch 31's dev part: a fee the worker pays to the state and gets back, a warning
+        # against paying, a promise never to ask for money, cash ruled out
+        (
+            "You pay the UK visa application fee yourself, directly to UK Visas and Immigration "
+            "on gov.uk - we reimburse it in full with your first wage.",
+            "fee",
+        ),
+        ("NMBI registration fee and English test (IELTS/OET) costs reimbursed.", "fee"),
+        (
+            "Если кто-то просит заплатить за «место» — не платите и пишите админу.",
+            "fee",
+        ),
+        ("Якщо хтось просить заплатити за «місце» — не платіть і пишіть адміну.", "fee"),
+        ("Ми ніколи не просимо передоплату за житло чи «візу».", "fee"),
+        ("🚫 ніякої оплати готівкою — тільки через payroll", "off_the_books"),
+        ("Никакой оплаты наличными, только на банковский счёт.", "off_the_books"),
+        ("Jokio mokėjimo grynaisiais, tik į banko sąskaitą.", "off_the_books"),
+    ],
+)
+def test_sound_wordings_of_batch_31_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # their risky neighbours still raise the flag
+        ("Visa fee 300 EUR paid to our coordinator before departure.", "fee"),
+        ("Перед выездом нужно заплатить за «место» 200 евро.", "fee"),
+        ("Оплата готівкою щотижня, без договору.", "off_the_books"),
+    ],
+)
+def test_risky_neighbours_of_batch_31s_sound_wordings_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
 
 
 # A pasted ad whose only signs are weak (a messenger as the only contact, no employer named,
