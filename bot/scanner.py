@@ -36,7 +36,7 @@ from bot.text import detect_language
 
 SCHEMA_VERSION = 1
 PATTERN_LANGUAGES = ("en", "lt", "ru", "uk", "mixed")
-CHECKS = ("pay_above", "pay_below", "model")
+CHECKS = ("pay_above", "pay_below", "pay_old_minimum", "model")
 #: Flags this light (no employer named, a messenger as the only contact, haste) are weak
 #: signs: one alone raises no warning, it is shown as a thing to check (`_read_model`).
 QUIET_WEIGHT = 2
@@ -337,6 +337,15 @@ class _Country:
         current = [r for r in self.rates if r.unit == unit and r.adult and r.valid_from <= today]
         return max(current, key=lambda r: r.valid_from).amount if current else None
 
+    def previous_minimum(self, unit: str, today: date) -> float | None:
+        """Return the adult minimum per `unit` before the one in force on `today`, if any."""
+        rates = [r for r in self.rates if r.unit == unit and r.adult and r.valid_from <= today]
+        if not rates:
+            return None
+        current = max(rates, key=lambda r: r.valid_from).valid_from
+        earlier = [r for r in rates if r.valid_from < current]
+        return max(earlier, key=lambda r: r.valid_from).amount if earlier else None
+
 
 @dataclass(frozen=True)
 class _Typical:
@@ -355,6 +364,7 @@ class _PayRules:
     typical_skilled: float
     weekly_cap_eur: float
     converted_below_ratio: float
+    old_minimum: tuple[float, float]
     price_ratio: float
     hours: dict[str, float]
     amount: re.Pattern[str]
@@ -553,8 +563,17 @@ def _pay_rules(raw: Any, sets: dict[str, Any], wages: dict[str, Any]) -> _PayRul
         if not isinstance(value, int | float) or value <= 0:
             raise ScannerError(f"{where}.{key}: expected a positive number")
         numbers[key] = float(value)
+    old = raw.get("old_minimum")
+    if (
+        not isinstance(old, list)
+        or len(old) != 2
+        or not all(isinstance(v, int | float) and v > 0 for v in old)
+        or old[0] > old[1]
+    ):
+        raise ScannerError(f"{where}.old_minimum: expected [low, high], two positive numbers")
     return _PayRules(
         **numbers,
+        old_minimum=(float(old[0]), float(old[1])),
         hours={k: float(v) for k, v in hours.items()},
         amount=_amount_regex("|".join(sources)),
         currencies=currencies,
@@ -909,7 +928,8 @@ class Scanner:
         for amount in amounts:
             span = (amount.start, amount.end)
             verdict = self._judge(amount, mentioned, skilled, annual)
-            if verdict == "pay_below" and part_time and amount.period != "hour":
+            below = verdict in ("pay_below", "pay_old_minimum")
+            if below and part_time and amount.period != "hour":
                 verdict = None
             if verdict and verdict not in result:
                 result[verdict] = span
@@ -954,13 +974,24 @@ class Scanner:
         if not comparable:
             return None
         below = True
+        # pay of about the minimum before its last rise: most often an ad not updated since
+        # (a weak sign to ask about, not a red flag; `pay_old_minimum`)
+        stale = True
         for country in candidates:
             exact = country.minimum(period, self.today)
             if exact is not None:
                 minimum, low = exact, amount.low
                 # a guessed period is not evidence enough to call the pay illegal
                 margin = pay.converted_below_ratio if inferred else 1.0
+                previous = country.previous_minimum(period, self.today)
+                low_end, high_end = pay.old_minimum
+                stale = (
+                    stale
+                    and previous is not None
+                    and low_end * previous <= low <= high_end * previous
+                )
             else:
+                stale = False
                 hourly = country.minimum("hour", self.today)
                 if hourly is None:
                     monthly = country.minimum("month", self.today)
@@ -973,7 +1004,9 @@ class Scanner:
             # far below any wage it is the price of something else (insurance, a meal)
             wage = low >= pay.price_ratio * minimum
             below = below and not amount.net and wage and low < margin * minimum
-        return "pay_below" if below else None
+        if not below:
+            return None
+        return "pay_old_minimum" if stale and not inferred else "pay_below"
 
     def _too_good(
         self, amount: _Amount, period: str, candidates: list[_Country], skilled: bool

@@ -599,6 +599,25 @@ def test_a_range_is_checked_at_both_ends(scanner):
     assert pay_flags(scanner, "Work in Germany, от 15 до 25 евро в час.") == {"pay_above"}
 
 
+def test_last_years_minimum_is_a_thing_to_ask_about_not_a_red_flag(scanner):
+    # Germany: €12.82 until 2025, €13.90 from 2026; the UK: £12.21, then £12.71 from April
+    # 2026. An ad still paying last year's minimum was most often written before the rise.
+    for text in (
+        "Kitchen helper at Gasthof Brenner, Munich. €12.82 per hour, contract, 5 days a week.",
+        "Picker at Tesco's Leeds depot, £12.21 per hour, contract from May.",
+        "Pakuotojas Vokietijoje, Müller GmbH Hamburge, 12,82 €/val., darbo sutartis.",
+    ):
+        result = scanner.scan(text)
+        assert "pay_below" not in result.ids, text
+        assert [c.id for c in result.checks] == ["pay_old_minimum"], text
+    # further under, or between last year's and today's, is pay below the minimum
+    assert pay_flags(scanner, "Kitchen helper in Munich, €12.40 per hour.") == {"pay_below"}
+    assert pay_flags(scanner, "Kitchen helper in Munich, €13.50 per hour.") == {"pay_below"}
+    # with another red flag it is a warning like the rest, in the person's language
+    risky = scanner.scan("Work in Germany, €12.82 per hour. We keep your passport.")
+    assert {"passport_kept", "pay_old_minimum"} <= set(risky.ids)
+
+
 def test_the_wage_table_in_force_depends_on_the_date():
     text = "Work in Germany, €13.50 per hour."
     assert pay_flags(Scanner.load(today=date(2025, 6, 1)), text) == set()  # €12.82
@@ -914,13 +933,25 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: over, the first month's pay kept "як гарантія", passports "atiduodami saugoti", a whole
 #: share lost on signing off early) and the ad model retrained with its dev ads (`raise`
 #: 0.77 -> 0.74): 396/412 and 350/393 (b1-b30's 386/403 -> 387/403, 343/383 unchanged).
+#: Pay of about the minimum before its last rise (0.995-1.02 of it), and under today's,
+#: became a weak sign to ask about (`pay_old_minimum`), not "pay below the minimum": 17 of
+#: the 22 sound dev ads still flagged had been written with 2025 minimum wages.
+#: Batch 32 (another new writer; before any tuning 28/28 risky flagged, 28/32 sound quiet,
+#: with the scanner before or after that change: dev 22/22 and 20/23, test 6/6 and 8/9).
+#: Its dev part's rules (holiday pay paid at the end of the season, a paid test task, a
+#: deduction shown on the payslip; Lithuanian passports "paims saugoti", "tik kartu su
+#: brigadininku", "atsiskaitom pasibaigus sezonui", fines for leaving "anksčiau"/"раньше")
+#: and the ad model retrained (`raise` 0.74 -> 0.75). With all of it, b1-b31's test parts
+#: 396/412 and 350/393 -> 396/412 and 360/393; b1-b32's 402/418 and 358/402 -> 402/418 and
+#: 368/402.
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 396 / 412
-TEST_PART_SOUND_QUIET = 350 / 393
+TEST_PART_RISKY_FLAGGED = 402 / 418
+TEST_PART_SOUND_QUIET = 368 / 402
 #: (last batch read, risky flagged, sound quiet) of the test parts of b1 to that batch
 TEST_PART_UP_TO = [
-    (30, 387 / 403, 343 / 383),
+    (31, 396 / 412, 360 / 393),
+    (30, 387 / 403, 353 / 383),
     (29, 379 / 395, 333 / 371),
     (28, 371 / 387, 327 / 365),
     (27, 361 / 377, 319 / 356),
@@ -1049,6 +1080,14 @@ WRITTEN_FOR_NOT_YET = {
     "b31_ru_risky_finance_agent_usdt",
     "b31_uk_risky_germany_live_in_carer",
     "b31_uk_risky_student_bank_cards",
+    "b32_en_risky_cyprus_hostess_vip_companion",
+    "b32_en_risky_remote_payment_processing_agent",
+    "b32_lt_risky_anglija_grynais_be_sutarties",
+    "b32_lt_risky_banko_saskaitos_greitas_uzdarbis",
+    "b32_ru_risky_kipr_massazhistki_intim",
+    "b32_ru_risky_perevody_na_kartu_studenty",
+    "b32_uk_risky_nimechchyna_suprovid_vip",
+    "b32_uk_risky_telegram_drop_kartky",
 }
 
 
@@ -1059,7 +1098,12 @@ def test_a_risky_dev_ad_raises_the_flag_it_was_written_for(scanner, ad, request)
     if ad.id in WRITTEN_FOR_NOT_YET:
         reason = "the written-for flag is not a rule yet (flagged by other signs)"
         request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
-    assert set(ad.must) <= set(scanner.scan(ad.text).ids)
+    found = set(scanner.scan(ad.text).ids)
+    # pay of about last year's minimum is still named below today's (`pay_old_minimum`),
+    # as a thing to ask about: it answers an ad written for `pay_below` (b3, b7)
+    if "pay_old_minimum" in found:
+        found.add("pay_below")
+    assert set(ad.must) <= found
 
 
 def test_the_newcomers_ukrainian_cleaning_ad_for_germany_is_read_in_full(scanner):
@@ -2442,6 +2486,49 @@ def test_sound_wordings_of_batch_31_stay_quiet(scanner, text, flag):
     ],
 )
 def test_risky_neighbours_of_batch_31s_sound_wordings_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # batch 32's dev part: holiday pay paid at the season's end (the law in Norway), a
+        # paid test task in a hiring process, a priced deduction shown on the payslip
+        ("Holiday pay 12% paid out at the end of the season.", "wages_withheld"),
+        ("Відпускні виплачуються в кінці сезону разом з останньою зарплатою.", "wages_withheld"),
+        (
+            "Процес: знайомство → тестове завдання (оплачуване, 300 €) → фінальна зустріч.",
+            "pay_below",
+        ),
+        (
+            "Житло – 125 €/тиждень за кімнату на двох, вираховують із зарплати, все видно в "
+            "лоні (loonstrook).",
+            "deductions",
+        ),
+        ("Room €120 per week, deducted from wages and shown on your payslip.", "deductions"),
+    ],
+)
+def test_sound_wordings_of_batch_32_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Wages are paid out at the end of the season.", "wages_withheld"),
+        ("Atvykus brigadininkas paims pasus saugoti.", "passport_kept"),
+        ("Į miestą važiuojam tik kartu su brigadininku, vieni niekur neinat.", "confinement"),
+        ("Uždarbis pagal kg, atsiskaitom pasibaigus sezonui.", "wages_withheld"),
+        ("Kelionę apmokam iš anksto – vėliau viską išskaičiuosim iš atlyginimo.", "pay_back_later"),
+        ("Jei išvažiuojat anksčiau nei po 3 mėnesių – bauda 1 000 €.", "penalties"),
+        ("Контракт 3 месяца: уехал раньше – штраф 20 000 крон.", "penalties"),
+        ("Зарплата виплачується повністю після завершення контракту.", "wages_withheld"),
+        ("Виходити за територію фабрики без дозволу бригадира заборонено.", "confinement"),
+        ("Renkam kasdien nuo 6 iki 21 val., be išeiginių.", "excessive_hours"),
+        ("Житло надаємо, вартість вираховується із зарплати.", "deductions"),
+    ],
+)
+def test_batch_32s_risky_classes_are_raised(scanner, text, flag):
     assert flag in scanner.scan(text).ids
 
 
