@@ -87,6 +87,8 @@ class AdModel:
         self.names = None if names is None else [names[i] for i in order.tolist()]
         self.bias = float(bias)
         self.raise_at = float(thresholds["raise"])
+        # 0 (off) for a model trained before the `quiet` threshold existed
+        self.quiet_at = float(thresholds.get("quiet", 0.0))
         self.meta = meta or {}
         self._words: dict[str, tuple[float, int]] = {}
 
@@ -137,7 +139,9 @@ class AdModel:
             features=np.array(self.names),
             weights=self.values.astype(np.float16),
             bias=np.array(self.bias),
-            thresholds=np.array(json.dumps({"raise": self.raise_at}, sort_keys=True)),
+            thresholds=np.array(
+                json.dumps({"raise": self.raise_at, "quiet": self.quiet_at}, sort_keys=True)
+            ),
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
         )
 

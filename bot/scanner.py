@@ -54,6 +54,15 @@ def rules_warn(ids: Iterable[str], weights: dict[str, int]) -> bool:
     return len(ids) >= WEAK_TOGETHER or any(weights[i] > QUIET_WEIGHT for i in ids)
 
 
+def model_may_quiet(ids: Iterable[str], weights: dict[str, int], quietable: set[str]) -> bool:
+    """Tell whether the ad model may turn these flags into things to check: one heavy flag
+    of the kind that honest ads word alarmingly (`model_may_quiet` in scanner.yaml: a fee,
+    a deduction, cash, pay) and at most one weak sign beside it."""
+    ids = list(ids)
+    heavy = [i for i in ids if weights[i] > QUIET_WEIGHT]
+    return len(heavy) == 1 and heavy[0] in quietable and len(ids) - 1 < WEAK_TOGETHER
+
+
 PERIODS = ("hour", "day", "week", "month", "year")
 TYPICAL_SCOPES = ("all", "unskilled")
 #: Longer texts are cut here (the engine accepts up to 4,000 characters).
@@ -275,7 +284,7 @@ class ScanResult:
 
     `checks` is the one weak sign found in an ad with no red flag (no employer named, a
     messenger as the only contact, haste): sound ads show one as often as risky ads do, so it
-    is advice, not a warning.
+    is advice, not a warning; or a money flag the ad model is sure is honest wording.
     """
 
     findings: tuple[Finding, ...]
@@ -313,6 +322,7 @@ class _Flag:
     missing: _Matcher | None = None
     check: str | None = None
     unless_agreed: _Matcher | None = None
+    model_may_quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -445,6 +455,7 @@ _FLAG_KEYS = {
     "missing",
     "check",
     "unless_agreed",
+    "model_may_quiet",
 }
 
 
@@ -484,6 +495,7 @@ def _flag(raw: Any, sets: dict[str, Any], index: int) -> _Flag:
         missing=_patterns(raw.get("missing"), sets, f"{where}.missing"),
         check=check,
         unless_agreed=_patterns(raw.get("unless_agreed"), sets, f"{where}.unless_agreed"),
+        model_may_quiet=bool(raw.get("model_may_quiet", False)),
     )
 
 
@@ -821,18 +833,33 @@ class Scanner:
         raise the ad: at or above its `raise` threshold (chosen out of fold on the dev ads,
         `bot/train.py: choose_ads`) it "reads like the risky ads we know" (the flag with
         `check: model`), quoting the heaviest words no rule matched, and the weak sign
-        counts with it.
+        counts with it. The other way, one heavy flag that honest ads often word alarmingly
+        (`model_may_quiet`) is left as a thing to check where the model is surer than its
+        `quiet` threshold (chosen out of fold so that no risky dev ad is lost) that the ad
+        is sound.
         """
-        if rules_warn(spans, self._weights):
-            return spans, "", {}
         flag = self._model_flag
         model = self.ad_model.model if flag and self.ad_model and original.strip() else None
+        if rules_warn(spans, self._weights):
+            # one money flag on an ad the model is sure is sound: a thing to check
+            if (
+                model is not None
+                and model.quiet_at > 0
+                and model_may_quiet(spans, self._weights, self._quietable)
+                and model.score(original).prob < model.quiet_at
+            ):
+                return {}, "", spans
+            return spans, "", {}
         if model is not None:
             scored = model.score(original, [s for s in spans.values() if s[0] != s[1]])
             if scored.prob >= model.raise_at and scored.phrases:
                 quoted = " … ".join(_evidence(original, *span) for span in scored.phrases)
                 return {**spans, flag.id: scored.phrases[0]}, quoted, {}
         return {}, "", spans
+
+    @cached_property
+    def _quietable(self) -> set[str]:
+        return {f.id for f in self.flags if f.model_may_quiet}
 
     @cached_property
     def _model_flag(self) -> _Flag | None:
@@ -1132,7 +1159,11 @@ def _number(raw: str | None, thousands: bool) -> float | None:
     return value * 1000 if thousands else value
 
 
-_SENTENCE_END = re.compile(r"[!?]|\.\s|\n\s*\n")
+# "Annual salary from approx. €32,800": the period of "approx." ends no sentence (b34)
+_NOT_AN_END = ("approx", "appr", "ca", "прибл", "ок", "apytiksl", "apyt")
+_SENTENCE_END = re.compile(
+    r"[!?]|" + "".join(rf"(?<!\b{a})" for a in _NOT_AN_END) + r"\.\s|\n\s*\n", re.IGNORECASE
+)
 # a wider sentence: a line break inside a pasted sentence does not end it, nor does the
 # period of a unit written as a word of its own ("350 €/мес. за комнату, вычитается по
 # договору" is one sentence; "women. " and "врач. " still end one)

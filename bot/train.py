@@ -435,23 +435,32 @@ ADS_TODAY = date(2026, 6, 1)
 #: fold); at 0.01 it is 0.95 (two more risky, three more sound flagged out of fold).
 ADS_RAISE_FALSE_ALARMS = 0.01
 ADS_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
+#: `quiet`: the highest threshold under which the model may leave one money flag as a
+#: thing to check (`Scanner._read_model`) without losing any risky dev ad out of fold.
+ADS_QUIET_GRID = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2)
 
 
 def combine_ads(
-    rule_ids: list[list[str]], probs: np.ndarray, thresholds: dict[str, float], weight: dict
+    rule_ids: list[list[str]],
+    probs: np.ndarray,
+    thresholds: dict[str, float],
+    weight: dict,
+    quietable: frozenset[str] = frozenset(),
 ):
     """Return whether each ad ends flagged, reading the rules' flag ids (of the weights in
     `weight`, weak signs included) with the model's probabilities as the scanner does
-    (`Scanner._read_model`): a heavier flag or two weak signs always, one weak sign or
-    none only with the model."""
-    from bot.scanner import rules_warn
+    (`Scanner._read_model`): a heavier flag or two weak signs, unless the one heavy flag is
+    `quietable` and the model is under `quiet`; one weak sign or none only with the model."""
+    from bot.scanner import model_may_quiet, rules_warn
 
-    return np.array(
-        [
-            rules_warn(ids, weight) or bool(p >= thresholds["raise"])
-            for ids, p in zip(rule_ids, probs, strict=True)
-        ]
-    )
+    quiet = thresholds.get("quiet", 0.0)
+
+    def flagged(ids: list[str], p: float) -> bool:
+        if rules_warn(ids, weight):
+            return not (p < quiet and model_may_quiet(ids, weight, quietable))
+        return bool(p >= thresholds["raise"])
+
+    return np.array([flagged(ids, p) for ids, p in zip(rule_ids, probs, strict=True)])
 
 
 def _rules_alone(rule_ids: list[list[str]], weight: dict) -> np.ndarray:
@@ -461,8 +470,10 @@ def _rules_alone(rule_ids: list[list[str]], weight: dict) -> np.ndarray:
     return np.array([rules_warn(ids, weight) for ids in rule_ids])
 
 
-def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight) -> dict:
-    """Pick the `raise` threshold on out-of-fold probabilities (see above)."""
+def choose_ads(
+    risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, weight, quietable
+) -> dict:
+    """Pick the `raise` and `quiet` thresholds on out-of-fold probabilities (see above)."""
     sound = ~risky
     rules = _rules_alone(rule_ids, weight)
     raise_at = 1.0
@@ -472,13 +483,19 @@ def choose_ads(risky: np.ndarray, rule_ids: list[list[str]], probs: np.ndarray, 
         if new > ADS_RAISE_FALSE_ALARMS * int(sound.sum()):
             break
         raise_at = float(t)
-    return {"raise": raise_at}
+    quiet = 0.0
+    for t in ADS_QUIET_GRID:  # the highest that quiets no risky ad
+        trial = combine_ads(rule_ids, probs, {"raise": raise_at, "quiet": t}, weight, quietable)
+        if (risky & rules & ~trial).any():
+            break
+        quiet = float(t)
+    return {"raise": raise_at, "quiet": quiet}
 
 
-def ads_report(ads, rule_ids, probs, thresholds, weight) -> str:
+def ads_report(ads, rule_ids, probs, thresholds, weight, quietable=frozenset()) -> str:
     """Per batch, out of fold: risky flagged and sound quiet by the rules alone, by the
     model alone (at `raise`) and by both as the scanner reads them."""
-    both = combine_ads(rule_ids, probs, thresholds, weight)
+    both = combine_ads(rule_ids, probs, thresholds, weight, quietable)
     rules = _rules_alone(rule_ids, weight)
     model = probs >= thresholds["raise"]
     risky = np.array([ad.risky for ad in ads])
@@ -511,9 +528,10 @@ def train_ads(ads: list[corpus.Ad], log=print):
     rule_ids = [[*r.ids, *(c.id for c in r.checks)] for r in map(rules.scan, (a.text for a in ads))]
     risky = y[:, 0] == 1
     weight = {f.id: f.weight for f in rules.flags}
-    thresholds = choose_ads(risky, rule_ids, probs, weight)
+    quietable = frozenset(f.id for f in rules.flags if f.model_may_quiet)
+    thresholds = choose_ads(risky, rule_ids, probs, weight, quietable)
     log(f"out of fold (leave one batch out), thresholds {thresholds}:")
-    log(ads_report(ads, rule_ids, probs, thresholds, weight))
+    log(ads_report(ads, rule_ids, probs, thresholds, weight, quietable))
     weights, bias = fit(x, y)
     weights = weights[:, 0] * idf  # stored with the idf, so serving needs no idf table
     keep = np.abs(weights) >= PRUNE

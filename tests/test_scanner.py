@@ -944,14 +944,31 @@ def test_the_whole_written_set_reaches_the_must_reach_figures(scanner):
 #: and the ad model retrained (`raise` 0.74 -> 0.75). With all of it, b1-b31's test parts
 #: 396/412 and 350/393 -> 396/412 and 360/393; b1-b32's 402/418 and 358/402 -> 402/418 and
 #: 368/402.
+#: Batch 33 (another new writer; before any tuning 28/28 risky flagged, 23/32 sound quiet:
+#: dev 17/17 and 14/17, test 11/11 and 9/15) brought them to 413/429 and 377/417. Its dev
+#: part's rules (a fee the employer pays, tips in cash, the minimum quoted beside the pay;
+#: a trip paid "o vėliau išskaičiuojama", an unpaid trial, pay only at the season's end,
+#: transfers "persiųst", a fine for leaving "раньше") and the ad model retrained (`raise`
+#: 0.76): 415/429 and 378/417. Then one money flag (a fee, a deduction, cash, pay) on an ad
+#: the model is surer than `quiet` (0.05, chosen out of fold so that no risky dev ad is
+#: lost) is sound became a thing to check (`model_may_quiet`): 414/429 and 399/417.
+#: Batch 34 (another new writer), read by that scanner before anything was learnt from it:
+#: 28/28 risky flagged, 29/32 sound quiet (dev 15/15 and 15/17, test 13/13 and 14/15; the
+#: scanner before the last two changes: 26/32). Its dev part's rules (a visa fee "paid by
+#: you directly to UK Visas and Immigration", travel "reimbursed up to £150", "Annual salary
+#: from approx. €32,800"; Lithuanian passports "atiduodami kapitonui saugoti", "važiuojat
+#: kaip turistai") and the ad model retrained (`raise` 0.75, `quiet` 0.05): 427/442 and
+#: 414/432 (b1-b33's 414/429 and 400/417).
 #: These guard against getting worse; raise them when a measurement is better, never above
 #: what is measured.
-TEST_PART_RISKY_FLAGGED = 402 / 418
-TEST_PART_SOUND_QUIET = 368 / 402
+TEST_PART_RISKY_FLAGGED = 427 / 442
+TEST_PART_SOUND_QUIET = 414 / 432
 #: (last batch read, risky flagged, sound quiet) of the test parts of b1 to that batch
 TEST_PART_UP_TO = [
-    (31, 396 / 412, 360 / 393),
-    (30, 387 / 403, 353 / 383),
+    (33, 414 / 429, 400 / 417),
+    (32, 403 / 418, 385 / 402),
+    (31, 397 / 412, 376 / 393),
+    (30, 388 / 403, 366 / 383),
     (29, 379 / 395, 333 / 371),
     (28, 371 / 387, 327 / 365),
     (27, 361 / 377, 319 / 356),
@@ -1072,7 +1089,6 @@ WRITTEN_FOR_NOT_YET = {
     "b31_en_risky_uk_car_wash_cash",
     "b31_en_risky_milan_vip_hostess",
     "b31_en_risky_no_trawler_pay_at_end",
-    "b31_lt_risky_uk_as_tourists_registration_fee",
     "b31_lt_risky_de_meat_plant_unpaid_trial",
     "b31_lt_risky_london_zurich_hostess",
     "b31_lt_risky_bank_account_students",
@@ -1088,6 +1104,21 @@ WRITTEN_FOR_NOT_YET = {
     "b32_ru_risky_perevody_na_kartu_studenty",
     "b32_uk_risky_nimechchyna_suprovid_vip",
     "b32_uk_risky_telegram_drop_kartky",
+    "b33_en_risky_cyprus_vip_hostess",
+    "b33_en_risky_remote_payment_assistant",
+    "b33_en_risky_germany_construction_cash",
+    "b33_lt_risky_revolut_saskaita_uzdarbis",
+    "b33_ru_risky_shveytsariya_vip_soprovozhdenie",
+    "b33_ru_risky_germaniya_sklad_4500_netto",
+    "b33_uk_risky_nimechchyna_budivnytstvo_vnesok",
+    "b33_uk_risky_modeli_milan_foto",
+    "b33_uk_risky_perekazy_na_kartku",
+    "b34_en_risky_hostess_cyprus_vip",
+    "b34_en_risky_uk_warehouse_tourist_entry",
+    "b34_en_risky_belgium_construction_cash",
+    "b34_en_risky_live_in_care_germany",
+    "b34_lt_risky_uk_tourist_visa_high_pay",
+    "b34_ru_risky_montenegro_hostess_photos",
 }
 
 
@@ -2529,6 +2560,70 @@ def test_sound_wordings_of_batch_32_stay_quiet(scanner, text, flag):
     ],
 )
 def test_batch_32s_risky_classes_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # batch 33's dev part: a fee the employer pays, tips in cash, the minimum quoted
+        # beside the pay
+        ("NMBI registracijos mokestį ir diplomo vertimą apmokame mes.", "fee"),
+        ("Arbatpinigiai (grynais) lieka jums.", "off_the_books"),
+        ("Tips in cash are yours to keep.", "off_the_books"),
+        ("Завод у Гливіце: 33,20 зл/год брутто (мінімалка 2026 – 31,40 зл).", "pay_below"),
+    ],
+)
+def test_sound_wordings_of_batch_33_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Registracijos mokestis 200 €, sumokate jūs.", "fee"),
+        ("Atlyginimas grynais, be sutarties.", "off_the_books"),
+        (
+            "Kelionę apmokame mes, o vėliau jos kaina išskaičiuojama iš atlyginimo.",
+            "pay_back_later",
+        ),
+        ("Pirmos dvi savaitės – bandomasis laikotarpis, jis neapmokamas.", "wages_withheld"),
+        ("Atlyginimas išmokamas tik pasibaigus sezonui.", "wages_withheld"),
+        ("Priimt pervedimus iš mūsų klientų ir persiųst kur pasakysim.", "money_mule"),
+        ("Если уезжаете раньше окончания договора – штраф 500 €.", "penalties"),
+    ],
+)
+def test_batch_33s_risky_classes_are_raised(scanner, text, flag):
+    assert flag in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # batch 34's dev part: a visa fee paid by the worker to the state, travel refunded,
+        # a yearly salary "from approx."
+        (
+            "The visa application fee (£298) is paid by you directly to UK Visas and "
+            "Immigration online - never to us.",
+            "fee",
+        ),
+        ("Healthcare assistant, Cork. Annual salary from approx. €32,800.", "pay_above"),
+        ("Farm work in Kent. The farm reimburses up to £150 of your travel.", "pay_above"),
+    ],
+)
+def test_sound_wordings_of_batch_34_stay_quiet(scanner, text, flag):
+    assert flag not in scanner.scan(text).ids
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Visa fee 300 EUR paid to our office before departure.", "fee"),
+        ("Pasai ir ID kortelės sezonui atiduodami kapitonui saugoti.", "passport_kept"),
+        ("Vizos nereikia – važiuojat kaip turistai, darbas laukia.", "tourist_visa"),
+    ],
+)
+def test_batch_34s_risky_classes_are_raised(scanner, text, flag):
     assert flag in scanner.scan(text).ids
 
 

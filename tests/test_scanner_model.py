@@ -117,7 +117,7 @@ def test_a_sound_hospital_ad_is_left_quiet(scanner, lang):
     assert scanner.scan(HOSPITAL[lang]).ids == []
 
 
-def test_the_model_never_hides_a_rules_flag_that_weighs_more_than_two(scanner):
+def test_the_model_never_hides_a_kept_passport(scanner):
     # a sound-sounding ad that keeps the passport: the rule's flag stands whatever the score
     text = (
         "Care assistant, Rosewood Care Home Ltd, Leeds, £12.90 an hour, full time. The "
@@ -126,13 +126,13 @@ def test_the_model_never_hides_a_rules_flag_that_weighs_more_than_two(scanner):
     assert "passport_kept" in scanner.scan(text).ids
 
 
-def tiny_model(weight: float, bias: float) -> AdModel:
+def tiny_model(weight: float, bias: float, quiet: float = 0.0) -> AdModel:
     """A model that knows one word: "coordinator"."""
     return AdModel.of_features(
         ["w:" + fold("coordinator")],
         np.array([weight]),
         bias,
-        {"raise": 0.9},
+        {"raise": 0.9, "quiet": quiet},
         {"ads": 0},
     )
 
@@ -160,6 +160,45 @@ def test_one_weak_sign_alone_raises_no_warning_unless_the_model_reads_the_ad_as_
     assert next(f for f in raised.findings if f.id == "reads_risky").evidence == "coordinator"
 
 
+FEE_ONLY = (
+    "Cleaner at Hotel Arka, Vilnius. Pay a registration fee of 100 EUR before you start. "
+    "Apply at jobs@arka.example."
+)
+
+
+def test_one_money_flag_is_a_thing_to_check_where_the_model_is_sure_the_ad_is_sound(scanner):
+    # honest ads word fees, deductions, cash and pay alarmingly: where the model is surer
+    # than its `quiet` threshold that the ad is sound, the one money flag is shown as a
+    # thing to check, not as a warning
+    assert Scanner.load(today=TODAY, model=False).scan(FEE_ONLY).ids == ["fee"]
+    sure = with_model(scanner, tiny_model(0.0, -5.0, quiet=0.05)).scan(FEE_ONLY)  # p 0.007
+    assert sure.ids == [] and [f.id for f in sure.checks] == ["fee"]
+    unsure = with_model(scanner, tiny_model(0.0, 0.0, quiet=0.05)).scan(FEE_ONLY)  # p 0.5
+    assert unsure.ids == ["fee"] and unsure.checks == ()
+    off = with_model(scanner, tiny_model(0.0, -5.0, quiet=0.0)).scan(FEE_ONLY)
+    assert off.ids == ["fee"]
+
+
+def test_the_model_never_quiets_a_passport_or_two_heavy_flags(scanner):
+    sure = tiny_model(0.0, -8.0, quiet=0.2)
+    passport = FEE_ONLY.replace("Apply", "We keep your passport in the office. Apply")
+    assert {"passport_kept", "fee"} <= set(with_model(scanner, sure).scan(passport).ids)
+    kept = "Cleaner at Hotel Arka, Vilnius. We keep your passport in the office."
+    assert "passport_kept" in with_model(scanner, sure).scan(kept).ids
+
+
+def test_the_quiet_threshold_loses_no_risky_ad_out_of_fold():
+    from bot.train import choose_ads
+
+    weight = {"fee": 4, "no_company": 2, "passport_kept": 5}
+    ids = [["fee"], ["fee"], ["passport_kept"], ["fee"]]
+    risky = np.array([False, True, True, False])
+    probs = np.array([0.01, 0.04, 0.001, 0.2])
+    chosen = choose_ads(risky, ids, probs, weight, frozenset({"fee"}))
+    assert chosen["quiet"] < 0.04 + 1e-9  # the risky fee ad at 0.04 stays flagged
+    assert chosen["quiet"] > 0.01  # the sound one at 0.01 is quieted
+
+
 def test_two_weak_signs_together_raise_a_warning_whatever_the_model_says(scanner):
     # no employer named and a messenger as the only contact: what risky ads show together
     text = "Cleaner wanted, no experience needed. Talk to our coordinator on WhatsApp."
@@ -178,6 +217,7 @@ def test_the_model_is_trained_on_dev_ads_only_and_written_as_plain_arrays():
     assert model.meta["ads"] == len(load_ads("dev"))
     assert model.meta["batches"] == sorted({ad.batch for ad in load_ads("dev")})
     assert 0.5 < model.raise_at < 1
+    assert 0 < model.quiet_at <= 0.2
     with pytest.raises(ValueError, match="test part"):
         from bot.train import train_ads
 
@@ -209,6 +249,7 @@ def test_training_again_from_the_repository_gives_the_shipped_model(tmp_path):
     again, shipped = AdModel.load(tmp_path / "again.npz"), AdModel.load(AD_MODEL_PATH)
     assert np.array_equal(again.keys, shipped.keys)
     assert again.raise_at == shipped.raise_at
+    assert again.quiet_at == shipped.quiet_at
     assert np.allclose(again.values, shipped.values, atol=1e-3)
 
 
