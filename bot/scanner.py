@@ -54,7 +54,7 @@ def rules_warn(ids: Iterable[str], weights: dict[str, int]) -> bool:
     return len(ids) >= WEAK_TOGETHER or any(weights[i] > QUIET_WEIGHT for i in ids)
 
 
-def model_may_quiet(ids: Iterable[str], weights: dict[str, int], quietable: set[str]) -> bool:
+def model_may_quiet(ids: Iterable[str], weights: dict[str, int], quietable: frozenset[str]) -> bool:
     """Tell whether the ad model may turn these flags into things to check: one heavy flag
     of the kind that honest ads word alarmingly (`model_may_quiet` in scanner.yaml: a fee,
     a deduction, cash, pay) and at most one weak sign beside it."""
@@ -344,17 +344,19 @@ class _Country:
 
     def minimum(self, unit: str, today: date) -> float | None:
         """Return the adult minimum per `unit` in force on `today`, if the table has one."""
-        current = [r for r in self.rates if r.unit == unit and r.adult and r.valid_from <= today]
-        return max(current, key=lambda r: r.valid_from).amount if current else None
+        rates = self._adult_rates(unit, today)
+        return rates[-1].amount if rates else None
 
     def previous_minimum(self, unit: str, today: date) -> float | None:
         """Return the adult minimum per `unit` before the one in force on `today`, if any."""
+        rates = self._adult_rates(unit, today)
+        earlier = [r for r in rates if r.valid_from < rates[-1].valid_from] if rates else []
+        return earlier[-1].amount if earlier else None
+
+    def _adult_rates(self, unit: str, today: date) -> list[_Rate]:
+        """Return the adult rates per `unit` that had come into force by `today`, oldest first."""
         rates = [r for r in self.rates if r.unit == unit and r.adult and r.valid_from <= today]
-        if not rates:
-            return None
-        current = max(rates, key=lambda r: r.valid_from).valid_from
-        earlier = [r for r in rates if r.valid_from < current]
-        return max(earlier, key=lambda r: r.valid_from).amount if earlier else None
+        return sorted(rates, key=lambda r: r.valid_from)
 
 
 @dataclass(frozen=True)
@@ -845,7 +847,7 @@ class Scanner:
             if (
                 model is not None
                 and model.quiet_at > 0
-                and model_may_quiet(spans, self._weights, self._quietable)
+                and model_may_quiet(spans, self._weights, self.quietable)
                 and model.score(original).prob < model.quiet_at
             ):
                 return {}, "", spans
@@ -858,8 +860,9 @@ class Scanner:
         return {}, "", spans
 
     @cached_property
-    def _quietable(self) -> set[str]:
-        return {f.id for f in self.flags if f.model_may_quiet}
+    def quietable(self) -> frozenset[str]:
+        """Return the ids of the flags the ad model may leave as things to check."""
+        return frozenset(f.id for f in self.flags if f.model_may_quiet)
 
     @cached_property
     def _model_flag(self) -> _Flag | None:

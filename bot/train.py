@@ -528,10 +528,9 @@ def train_ads(ads: list[corpus.Ad], log=print):
     rule_ids = [[*r.ids, *(c.id for c in r.checks)] for r in map(rules.scan, (a.text for a in ads))]
     risky = y[:, 0] == 1
     weight = {f.id: f.weight for f in rules.flags}
-    quietable = frozenset(f.id for f in rules.flags if f.model_may_quiet)
-    thresholds = choose_ads(risky, rule_ids, probs, weight, quietable)
+    thresholds = choose_ads(risky, rule_ids, probs, weight, rules.quietable)
     log(f"out of fold (leave one batch out), thresholds {thresholds}:")
-    log(ads_report(ads, rule_ids, probs, thresholds, weight, quietable))
+    log(ads_report(ads, rule_ids, probs, thresholds, weight, rules.quietable))
     weights, bias = fit(x, y)
     weights = weights[:, 0] * idf  # stored with the idf, so serving needs no idf table
     keep = np.abs(weights) >= PRUNE
