@@ -475,10 +475,13 @@
     forget();
     log.textContent = "";
     if (hostOrigin) {
+      // Nothing of the chat stays on screen, while the host page removes the frame.
+      document.documentElement.style.visibility = "hidden";
       tellHost("exit");
-      // Leave a moment for the message to cross to the host page (another process when it
-      // is another site): navigating at once could drop it, and the widget stayed open.
-      setTimeout(() => location.replace("about:blank"), 150);
+      // The host page drops the frame when the message arrives (another process when it is
+      // another site, slow on a busy phone). Navigating away early can lose the message and
+      // leave the widget open, so the frame only blanks itself if it is still here later.
+      setTimeout(() => location.replace("about:blank"), 2000);
       return;
     }
     location.replace(NEUTRAL_SITE);
