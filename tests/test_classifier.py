@@ -79,15 +79,15 @@ def test_training_from_the_repository_gives_a_working_model(tmp_path):
 
 
 def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
-    # Batch 47 and clean-44 (dialogs/signals/corpus/pending/, six new writers, never
-    # trained on, never read for tuning) are the unseen measure of the shipped model. Read
-    # by the model before it (856d275), before anything was learnt from them: 0.975 / 0.965 /
-    # 0.974 / 0.909 on the 600 phone-typed messages (aims 0.95 / 0.92 / 0.95 / 0.80) and
-    # 0.985 / 0.980 / 0.974 / 0.922 on the 300 well-formed ones (aims 0.97 / 0.95 / 1.0):
-    # well-formed urgent recall two messages short (74 of 76). The same with this model.
-    # Batch 48 and clean-45 (six more new writers, written while this model was trained):
-    # 0.978 / 0.981 / 0.961 / 0.906 and 0.995 / 0.990 / 1.0 / 0.950 with the model before it,
-    # 0.984 / 0.978 / 0.961 / 0.917 and 0.995 / 0.990 / 1.0 / 0.956 with this one: every aim.
+    # clean-47 (dialogs/signals/corpus/pending/, four new writers, never trained on, never
+    # read for tuning) is the unseen measure of the shipped model: 300 well-formed messages
+    # written while it was trained. Read by the model before it (44eb231), before anything
+    # was learnt from batch 49 and clean-46: 0.985 / 0.980 / 0.974 / 0.929 (aims 0.97 / 0.95
+    # / 1.0): well-formed urgent recall two messages short (74 of 76), as in clean-44 and
+    # clean-46. With this model: 0.985 / 0.980 / 0.974 / 0.933.
+    # Batch 50 and clean-48 (eight more new writers, written while this model was trained):
+    # 0.983 / 0.954 / 0.980 / 0.947 and 0.995 / 0.975 / 1.0 / 0.953 with the model before it,
+    # 0.986 / 0.952 / 0.980 / 0.950 and 0.995 / 0.975 / 1.0 / 0.957 with this one: every aim.
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -104,10 +104,9 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         for name, value, floor in zip(names, got, floors, strict=False):
             assert value >= floor, (pattern, name, value)
 
-    holds("*-47.yaml", 600, 0.974, 0.964, 0.973, 0.907)
-    holds("clean-44-*.yaml", 300, 0.984, 0.979, 0.973)
-    holds("*-48.yaml", 600, 0.983, 0.977, 0.960, 0.916)
-    holds("clean-45-*.yaml", 300, 0.994, 0.989, 0.999)
+    holds("clean-47-*.yaml", 300, 0.984, 0.979, 0.973, 0.932)
+    holds("*-50.yaml", 600, 0.985, 0.951, 0.979, 0.949)
+    holds("clean-48-*.yaml", 300, 0.994, 0.974, 0.999, 0.956)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):

@@ -237,6 +237,43 @@ def test_urgent_texts_are_urgent(detector: Detector, text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # a teenager held now, in their own words or with the age in words, and a rule of
+        # a summer camp or of parents that is no one held
+        ("my daughter 15 texted me 'mum they wont let me go home' and her phone is off", True),
+        ("Сын, ему пятнадцать, уехал с тренером. Домой его не отпускают.", True),
+        ("мені 16, він не відпускає мене додому", True),
+        ("man 16, jis neišleidžia manęs namo", True),
+        ("my son is 16 and at the camp they dont let him go swimming alone", False),
+        ("im 16 and my parents wont let me go to the concert", False),
+        # a death threat in other words; "nobody found the trail" is no threat
+        ("he said he take me to the mountain and nobody find me", True),
+        ("бригадир сказал кто сбежит того найдут в лесу", True),
+        ("sake jei pabegsi niekas taves neras", True),
+        ("we went hiking in the mountains and nobody found the trail", False),
+        # "I do not want to live any more" with a word between
+        ("не хочу больше жить, долг только растёт", True),
+        ("не хочу більше жити", True),
+        # locked in "an hour ago" is locked in now
+        ("Около часа назад бригадир запер нас в холодильной камере", True),
+        ("an hour ago the boss locked us in the container", True),
+        ("two hours ago I locked my keys in the car", False),
+        # a locked door and not let out; "hurry, he is back"
+        ("He has locked the front door and says I may not leave until my contract ends", True),
+        ("we locked the door so the dog does not go out", False),
+        ("пожалуйста быстрее он вернулся", True),
+        # a football score and love are no beating and no lock
+        ("vakar futbole mus sumuse 5:0", False),
+        ("vaikinas mane uzrakino savo sirdy", False),
+    ],
+)
+def test_calm_urgent_wordings_of_new_writers_and_their_neighbours(text: str, urgent: bool) -> None:
+    # The rules alone (batches 47-49 and clean-44-46): the model must not hide a gap in them.
+    assert Detector.load(None, None).detect(text).urgent == urgent, text
+
+
+@pytest.mark.parametrize(
     "text",
     ["They haven't paid me for two months", "My boss has my passport", "We live 12 in a room"],
 )
