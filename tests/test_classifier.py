@@ -84,10 +84,17 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     # written while it was trained. Read by the model before it (44eb231), before anything
     # was learnt from batch 49 and clean-46: 0.985 / 0.980 / 0.974 / 0.929 (aims 0.97 / 0.95
     # / 1.0): well-formed urgent recall two messages short (74 of 76), as in clean-44 and
-    # clean-46. With this model: 0.985 / 0.980 / 0.974 / 0.933.
-    # Batch 50 and clean-48 (eight more new writers, written while this model was trained):
-    # 0.983 / 0.954 / 0.980 / 0.947 and 0.995 / 0.975 / 1.0 / 0.953 with the model before it,
-    # 0.986 / 0.952 / 0.980 / 0.950 and 0.995 / 0.975 / 1.0 / 0.957 with this one: every aim.
+    # clean-46. With the model after batch 49 (917e579): 0.985 / 0.980 / 0.974 / 0.933; with
+    # this one (the same corpus and rules read from out-of-fold misses): 0.985 / 0.980 /
+    # 0.974 / 0.935.
+    # Batch 50 and clean-48 (eight more new writers, written while 917e579 was trained):
+    # 0.983 / 0.954 / 0.980 / 0.947 and 0.995 / 0.975 / 1.0 / 0.953 with 44eb231,
+    # 0.986 / 0.952 / 0.980 / 0.950 and 0.995 / 0.975 / 1.0 / 0.957 with 917e579, and
+    # 0.986 / 0.952 / 0.980 / 0.951 and 0.995 / 0.975 / 1.0 / 0.959 with this one: every aim.
+    # Batch 51 and clean-49 (eight more, written while this model was trained): 0.978 / 0.959
+    # / 0.974 / 0.939 and 0.995 / 0.980 / 0.974 / 0.925 with 44eb231; 0.981 / 0.957 / 0.974 /
+    # 0.944 and 1.0 / 0.980 / 0.974 / 0.927 with this one: well-formed urgent recall two
+    # messages short again (74 of 76).
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -104,9 +111,11 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
         for name, value, floor in zip(names, got, floors, strict=False):
             assert value >= floor, (pattern, name, value)
 
-    holds("clean-47-*.yaml", 300, 0.984, 0.979, 0.973, 0.932)
-    holds("*-50.yaml", 600, 0.985, 0.951, 0.979, 0.949)
-    holds("clean-48-*.yaml", 300, 0.994, 0.974, 0.999, 0.956)
+    holds("clean-47-*.yaml", 300, 0.984, 0.979, 0.973, 0.934)
+    holds("*-50.yaml", 600, 0.985, 0.951, 0.979, 0.950)
+    holds("clean-48-*.yaml", 300, 0.994, 0.974, 0.999, 0.958)
+    holds("*-51.yaml", 600, 0.980, 0.956, 0.973, 0.943)
+    holds("clean-49-*.yaml", 300, 0.999, 0.979, 0.973, 0.926)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):

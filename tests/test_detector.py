@@ -263,6 +263,21 @@ def test_urgent_texts_are_urgent(detector: Detector, text: str) -> None:
         ("He has locked the front door and says I may not leave until my contract ends", True),
         ("we locked the door so the dog does not go out", False),
         ("пожалуйста быстрее он вернулся", True),
+        # kinds the model missed out of fold: a farewell, smoke behind a locked door, a gun
+        # had, pills all taken, "don't call the ambulance"; and their everyday neighbours
+        ("7th floor balcony looks better than another year like this", True),
+        ("our bridge looks better than the old one", False),
+        ("nebesugebu, einu i jura", True),
+        ("einu i jura maudytis", False),
+        ("smoke everywhere cant open door", True),
+        ("smoke alarm went off, door is fine", False),
+        ("i am a guard, the man have a gun. please", True),
+        ("isgeriau visas tabletes kiek buvo", True),
+        ("isgeriau dvi tabletes nuo galvos ir einu miegot", False),
+        ("из ноги кость торчит, бригадир говорит скорую не звони", True),
+        ("раздала вещи девочкам, сегодня всё", True),
+        ("я написала листи дітям, сьогодні ввечері все закінчиться", True),
+        ("сегодня всё закончится, последний день смены", False),
         # a football score and love are no beating and no lock
         ("vakar futbole mus sumuse 5:0", False),
         ("vaikinas mane uzrakino savo sirdy", False),
