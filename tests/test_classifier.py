@@ -95,6 +95,13 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     # / 0.974 / 0.939 and 0.995 / 0.980 / 0.974 / 0.925 with 44eb231; 0.981 / 0.957 / 0.974 /
     # 0.944 and 1.0 / 0.980 / 0.974 / 0.927 with this one: well-formed urgent recall two
     # messages short again (74 of 76).
+    # clean-50 (four more): 0.985 / 0.990 / 0.974 / 0.919 with 44eb231, 0.985 / 0.990 / 0.974 /
+    # 0.923 with this model. Then the train parts of batches 50-51 and clean-48-50 were read
+    # and urgent rules written from them (the model unchanged): the floors below are the
+    # figures after those rules (51: urgent 0.974 -> 1.0; clean-49: 0.974 -> 0.987; clean-50:
+    # 0.974 -> 1.0), no longer unseen figures.
+    # clean-51 (four more, never read): 0.990 / 0.990 / 0.974 / 0.932 with 44eb231, 0.995 /
+    # 0.985 / 0.974 / 0.928 with this model and these rules: urgent 74 of 76 once more.
     # Held where they were measured, so that a change cannot make them worse unnoticed.
     from bot.detector import default_detector
     from bot.devset import evaluate
@@ -114,8 +121,10 @@ def test_the_shipped_model_holds_its_figures_on_writers_it_has_never_read():
     holds("clean-47-*.yaml", 300, 0.984, 0.979, 0.973, 0.934)
     holds("*-50.yaml", 600, 0.985, 0.951, 0.979, 0.950)
     holds("clean-48-*.yaml", 300, 0.994, 0.974, 0.999, 0.958)
-    holds("*-51.yaml", 600, 0.980, 0.956, 0.973, 0.943)
-    holds("clean-49-*.yaml", 300, 0.999, 0.979, 0.973, 0.926)
+    holds("*-51.yaml", 600, 0.985, 0.956, 0.999, 0.953)
+    holds("clean-49-*.yaml", 300, 0.999, 0.979, 0.986, 0.928)
+    holds("clean-50-*.yaml", 300, 0.984, 0.989, 0.999, 0.928)
+    holds("clean-51-*.yaml", 300, 0.994, 0.984, 0.973, 0.927)
 
 
 def test_a_full_row_cache_is_emptied_between_texts_never_inside_one(monkeypatch):
