@@ -284,6 +284,8 @@ def test_urgent_texts_are_urgent(detector: Detector, text: str) -> None:
         ("the owner has locked her and two other women in the flat", True),
         ("я устала жить. 3 месяца без денег", True),
         ("устала жить в общежитии, ищу квартиру в Осло", False),
+        ("pavargau gyventi, jau trys mėnesiai be algos", True),
+        ("pavargau gyventi su kambarioku, ieškau buto", False),
         ("whoever goes to garda will be found in the canal", True),
         ("pokazal stvol skazal zavtra rabotaem besplatno", True),
         ("Я прийняла рішення. Таблетки вже є.", True),
